@@ -1,0 +1,38 @@
+/** One bad field of one environment. */
+export interface ConfigIssue {
+  /** Dotted field path as written in the environment file, e.g. `allowedSourceCidrs[1]`. */
+  readonly path: string;
+  /** The offending value (undefined when the field is missing). */
+  readonly value: unknown;
+  /** What is wrong. */
+  readonly problem: string;
+  /** How to fix it. */
+  readonly fix: string;
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return "(missing)";
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/**
+ * The only error that bad environment input produces. Its message lists every bad field,
+ * one per line, with the value and the fix, so an operator fixes them in one pass.
+ */
+export class ConfigError extends Error {
+  constructor(
+    readonly environment: string,
+    readonly issues: readonly ConfigIssue[],
+  ) {
+    const lines = issues.map((i) => `  - ${i.path || "(environment)"} = ${show(i.value)}: ${i.problem}. Fix: ${i.fix}`);
+    const count = issues.length === 1 ? "1 invalid setting" : `${issues.length} invalid settings`;
+    super(`Environment "${environment}" has ${count}:\n${lines.join("\n")}`);
+    this.name = "ConfigError";
+  }
+
+  /** Field paths in the order reported; handy in tests and scripts. */
+  get paths(): string[] {
+    return this.issues.map((i) => i.path);
+  }
+}

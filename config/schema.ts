@@ -1,0 +1,382 @@
+// The one place where an environment's input becomes a trusted EnvironmentConfig.
+// Validation is declarative (zod); every field carries a fix hint so that whatever the
+// problem (wrong type, missing, out of range) the operator is told what to write instead.
+import { z } from "zod";
+import { canonicalCidr, cidrSubnet, isCanonical, isPrivate, overlaps, parseCidr } from "./cidr";
+import { ConfigError, type ConfigIssue } from "./config-error";
+
+export { ConfigError, type ConfigIssue } from "./config-error";
+
+/** Twilio's SIP signaling ranges in use today (US East, US West, South America). */
+export const DEFAULT_TWILIO_SIGNALING_CIDRS = ["54.172.60.0/23", "54.244.51.0/24", "177.71.206.0/23"];
+
+export const ARCHITECTURES = ["single", "load-balanced"] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];
+
+export const LOG_LEVELS = ["error", "warn", "notice", "info", "debug"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Tags the stack sets on every resource itself; an environment may not override them. */
+export const RESERVED_TAGS = ["Project", "Environment", "ManagedBy"];
+
+/**
+ * Subnets are carved as /(vpcPrefix + SUBNET_NEWBITS): 16 slots. Public subnets take slots
+ * 0..7 and private subnets 8..15, one of each per availability zone, so adding private
+ * subnets or AZs later never renumbers an existing subnet.
+ */
+const SUBNET_NEWBITS = 4;
+const PRIVATE_SLOT_OFFSET = 8;
+const MAX_AZS = 8;
+/** AWS accepts subnets from /16 to /28. */
+const SMALLEST_SUBNET_PREFIX = 28;
+
+const HINTS: Record<string, string> = {
+  name: 'use 2-20 lowercase letters, digits or dashes starting with a letter, e.g. "dev"',
+  region: 'use an AWS region code such as "us-east-1"',
+  availabilityZones: 'list 1 to 8 zones of the region, e.g. ["us-east-1a"]',
+  architecture: `use one of ${ARCHITECTURES.map((a) => `"${a}"`).join(", ")}`,
+  vpcCidr: 'use a private IPv4 block from /16 to /24, e.g. "10.0.0.0/16"',
+  instanceType: 'use an x86_64 EC2 instance type such as "t3.small"',
+  rootVolumeGb: "use a whole number of GiB from 8 to 1024",
+  destinationDomain: 'use the destination account\'s SIP domain, e.g. "acme.sip.twilio.com"',
+  allowedSourceCidrs: `list Twilio's signaling ranges as canonical CIDRs, e.g. ${JSON.stringify(DEFAULT_TWILIO_SIGNALING_CIDRS)}`,
+  sshCidr: 'leave it out (use SSM Session Manager) or give one narrow block such as "203.0.113.10/32"',
+  tags: 'use a map of string keys to string values, e.g. { CostCenter: "voice" }',
+  logLevel: `use one of ${LOG_LEVELS.map((l) => `"${l}"`).join(", ")}`,
+  stateBackend:
+    'use { bucket: "my-tf-state", keyPrefix: "sip-proxy", region: "us-east-1" } or leave it out for local state',
+  sip: "see the `sip` settings documented in config/schema.ts",
+  "sip.port": "use a port from 1024 to 65535 (5060 is the SIP default)",
+  "sip.transactionTimeoutMs": "use 1000 to 32000 ms; the time to wait for any reply from the destination",
+  "sip.ringTimeoutMs": "use 10000 to 300000 ms; how long a call may ring before the proxy gives up",
+  "sip.children": "use 1 to 32 worker processes per transport",
+  "sip.peakCallsPerSecond": "use 1 to 20000 call setups per second per instance",
+};
+
+function hintFor(path: string): string {
+  const normalized = path.replace(/\[\d+\]/g, "");
+  for (let p = normalized; p; p = p.includes(".") ? p.slice(0, p.lastIndexOf(".")) : "") {
+    if (HINTS[p]) return HINTS[p];
+  }
+  return "see config/schema.ts for the accepted values";
+}
+
+const cidrString = z.string().refine((s) => parseCidr(s) !== undefined, "is not an IPv4 CIDR such as 10.0.0.0/16");
+
+const sipSchema = z.strictObject({
+  /** @default 5060 — the port Twilio dials when the TwiML URI gives none. */
+  port: z.number().int().min(1024).max(65535).default(5060),
+  /** @default 5000 — a destination silent this long yields 408 to the caller (fr_timer). */
+  transactionTimeoutMs: z.number().int().min(1000).max(32000).default(5000),
+  /** @default 120000 — maximum ringing time after a provisional reply (fr_inv_timer). */
+  ringTimeoutMs: z.number().int().min(10000).max(300000).default(120000),
+  /** @default 4 — two per vCPU of a t3.small; a slow DNS lookup then blocks only one worker. */
+  children: z.number().int().min(1).max(32).default(4),
+  /**
+   * @default 1000 — sizes Kamailio's shared memory (about 145 MB per 1,000 calls/s held for
+   * the transaction lifetime, plus headroom); the instance caps it at half its RAM.
+   */
+  peakCallsPerSecond: z.number().int().min(1).max(20000).default(1000),
+});
+
+const stateBackendSchema = z.strictObject({
+  bucket: z
+    .string()
+    .regex(
+      /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+      "is not a valid S3 bucket name (3-63 lowercase letters, digits, dots, dashes)",
+    ),
+  /** @default "sip-proxy" — state lands at `<keyPrefix>/<environment>/terraform.tfstate`. */
+  keyPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/, "must be a path without leading or trailing slashes")
+    .default("sip-proxy"),
+  /** @default the environment's region */
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "is not an AWS region code")
+    .optional(),
+});
+
+const environmentSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9-]{1,19}$/, "is not a valid environment name"),
+  region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "is not an AWS region code"),
+  availabilityZones: z
+    .array(z.string())
+    .min(1, "needs at least one zone")
+    .max(MAX_AZS, `allows at most ${MAX_AZS} zones`),
+  architecture: z.enum(ARCHITECTURES),
+  /** @default "10.0.0.0/16" */
+  vpcCidr: cidrString.default("10.0.0.0/16"),
+  /** @default "t3.small" — 2 vCPU, 2 GiB: SIP signalling is CPU-light and needs little memory. */
+  instanceType: z
+    .string()
+    .regex(/^[a-z]+\d+[a-z-]*\.[a-z0-9]+$/, "is not an EC2 instance type")
+    .refine((t) => !/^[a-z]+\d+g/.test(t), "is a Graviton (arm64) type but the AMI is x86_64")
+    .default("t3.small"),
+  /** @default 20 */
+  rootVolumeGb: z.number().int().min(8).max(1024).default(20),
+  destinationDomain: z
+    .string()
+    .regex(
+      /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.sip(\.[a-z0-9-]+)?\.twilio\.com$/,
+      "is not a Twilio SIP domain (<name>.sip.twilio.com)",
+    ),
+  /** @default DEFAULT_TWILIO_SIGNALING_CIDRS */
+  allowedSourceCidrs: z
+    .array(cidrString)
+    .min(1, "is empty, so no call could ever arrive")
+    .default(DEFAULT_TWILIO_SIGNALING_CIDRS),
+  /** @default none — shell access is by SSM Session Manager, port 22 stays closed. */
+  sshCidr: cidrString.optional(),
+  /** @default {} — added to Project, Environment and ManagedBy on every resource. */
+  tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+  /** @default "notice" — routing decisions and one line per request and final reply. */
+  logLevel: z.enum(LOG_LEVELS).default("notice"),
+  /** @default none — Terraform state stays in a local file next to the stack. */
+  stateBackend: stateBackendSchema.optional(),
+  sip: sipSchema.default(() => sipSchema.parse({})),
+});
+
+/** What an operator writes in config/environments/<env>.ts. */
+export type EnvironmentInput = z.input<typeof environmentSchema>;
+type Parsed = z.output<typeof environmentSchema>;
+
+export interface SubnetPlan {
+  readonly availabilityZone: string;
+  readonly cidr: string;
+}
+
+export interface SipSettings {
+  readonly port: number;
+  readonly transactionTimeoutMs: number;
+  readonly ringTimeoutMs: number;
+  readonly children: number;
+  readonly peakCallsPerSecond: number;
+  /** Shared memory Kamailio needs for peakCallsPerSecond; the instance caps it at half its RAM. */
+  readonly sharedMemoryMb: number;
+  /** Private memory per Kamailio process. */
+  readonly privateMemoryMb: number;
+}
+
+export interface StateBackendConfig {
+  readonly bucket: string;
+  readonly key: string;
+  readonly region: string;
+}
+
+/** A fully resolved environment: defaults applied, subnets planned, names derived. */
+export interface EnvironmentConfig {
+  readonly name: string;
+  readonly stackName: string;
+  readonly region: string;
+  readonly availabilityZones: readonly string[];
+  readonly architecture: Architecture;
+  readonly vpcCidr: string;
+  readonly publicSubnets: readonly SubnetPlan[];
+  readonly privateSubnets: readonly SubnetPlan[];
+  readonly instanceType: string;
+  readonly rootVolumeGb: number;
+  readonly destinationDomain: string;
+  readonly allowedSourceCidrs: readonly string[];
+  readonly sshCidr?: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly logLevel: LogLevel;
+  readonly stateBackend?: StateBackendConfig;
+  readonly sip: SipSettings;
+}
+
+/** Measured: ~145 MB of shared memory per 1,000 calls/s (DESIGN.md capacity facts). */
+const SHM_MB_PER_1000_CPS = 145;
+const SHM_BASE_MB = 64;
+const SHM_HEADROOM = 1.5;
+
+export function sharedMemoryFor(peakCallsPerSecond: number): number {
+  const needed = SHM_BASE_MB + (SHM_HEADROOM * SHM_MB_PER_1000_CPS * peakCallsPerSecond) / 1000;
+  return Math.max(128, Math.ceil(needed / 64) * 64);
+}
+
+type AddIssue = (path: string, problem: string, fix?: string) => void;
+
+function checkCidrPolicy(p: Parsed, add: AddIssue): void {
+  const vpc = parseCidr(p.vpcCidr);
+  if (vpc) {
+    if (!isCanonical(vpc)) add("vpcCidr", "has host bits set", `write ${canonicalCidr(vpc)}`);
+    if (!isPrivate(vpc)) add("vpcCidr", "is not in RFC 1918 private space (10/8, 172.16/12, 192.168/16)");
+    if (vpc.prefix < 16) add("vpcCidr", "is larger than AWS allows (/16 at most)");
+    if (vpc.prefix + SUBNET_NEWBITS > SMALLEST_SUBNET_PREFIX) {
+      add(
+        "vpcCidr",
+        `is too small: subnets are carved as /${vpc.prefix + SUBNET_NEWBITS} but AWS needs /${SMALLEST_SUBNET_PREFIX} or larger`,
+        `use /${SMALLEST_SUBNET_PREFIX - SUBNET_NEWBITS} or a larger block`,
+      );
+    }
+  }
+
+  const seen = new Map<string, number>();
+  p.allowedSourceCidrs.forEach((text, i) => {
+    const path = `allowedSourceCidrs[${i}]`;
+    const cidr = parseCidr(text);
+    if (!cidr) return;
+    if (cidr.prefix === 0) {
+      add(path, "admits every address on the internet", "list only Twilio's signaling ranges");
+      return;
+    }
+    if (cidr.prefix < 16) add(path, `admits ${2 ** (32 - cidr.prefix)} addresses, far more than Twilio's ranges`);
+    if (!isCanonical(cidr)) add(path, "has host bits set", `write ${canonicalCidr(cidr)}`);
+    if (isPrivate(cidr)) add(path, "is private address space; Twilio signals from public addresses");
+    const earlier = [...seen.entries()].find(([other]) => overlaps(cidr, parseCidr(other)!));
+    if (earlier) add(path, `overlaps allowedSourceCidrs[${earlier[1]}] (${earlier[0]})`, "remove the duplicate range");
+    seen.set(text, i);
+  });
+
+  if (p.sshCidr !== undefined) {
+    const ssh = parseCidr(p.sshCidr);
+    if (ssh && ssh.prefix < 24) add("sshCidr", "opens SSH to more than 256 addresses");
+    if (ssh && ssh.prefix >= 24 && !isCanonical(ssh))
+      add("sshCidr", "has host bits set", `write ${canonicalCidr(ssh)}`);
+  }
+}
+
+function checkCrossFields(p: Parsed, add: AddIssue): void {
+  const zones = new Set<string>();
+  p.availabilityZones.forEach((az, i) => {
+    const path = `availabilityZones[${i}]`;
+    if (!new RegExp(`^${p.region}[a-z]$`).test(az)) {
+      add(path, `is not a zone of region ${p.region}`, `use ${p.region}a, ${p.region}b, ... or change region`);
+    }
+    if (zones.has(az)) add(path, "is listed twice", "list each zone once");
+    zones.add(az);
+  });
+
+  for (const key of Object.keys(p.tags)) {
+    if (RESERVED_TAGS.includes(key)) {
+      add(`tags.${key}`, "is set by the stack on every resource", "remove it from tags");
+    }
+  }
+
+  if (p.sip.ringTimeoutMs <= p.sip.transactionTimeoutMs) {
+    add(
+      "sip.ringTimeoutMs",
+      "must be longer than sip.transactionTimeoutMs",
+      "raise ringTimeoutMs or lower transactionTimeoutMs",
+    );
+  }
+}
+
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  let current: unknown = input;
+  for (const key of path) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, key) => {
+    if (typeof key === "number") return `${acc}[${key}]`;
+    return acc ? `${acc}.${String(key)}` : String(key);
+  }, "");
+}
+
+function resolve(p: Parsed): EnvironmentConfig {
+  const subnet = (slot: number) => cidrSubnet(p.vpcCidr, SUBNET_NEWBITS, slot);
+  return {
+    name: p.name,
+    stackName: `sip-proxy-${p.name}`,
+    region: p.region,
+    availabilityZones: p.availabilityZones,
+    architecture: p.architecture,
+    vpcCidr: p.vpcCidr,
+    publicSubnets: p.availabilityZones.map((az, i) => ({ availabilityZone: az, cidr: subnet(i) })),
+    privateSubnets: p.availabilityZones.map((az, i) => ({
+      availabilityZone: az,
+      cidr: subnet(PRIVATE_SLOT_OFFSET + i),
+    })),
+    instanceType: p.instanceType,
+    rootVolumeGb: p.rootVolumeGb,
+    destinationDomain: p.destinationDomain,
+    allowedSourceCidrs: p.allowedSourceCidrs,
+    sshCidr: p.sshCidr,
+    tags: p.tags,
+    logLevel: p.logLevel,
+    stateBackend: p.stateBackend && {
+      bucket: p.stateBackend.bucket,
+      key: `${p.stateBackend.keyPrefix}/${p.name}/terraform.tfstate`,
+      region: p.stateBackend.region ?? p.region,
+    },
+    sip: {
+      ...p.sip,
+      sharedMemoryMb: sharedMemoryFor(p.sip.peakCallsPerSecond),
+      privateMemoryMb: 16,
+    },
+  };
+}
+
+/**
+ * Validates one environment's input and resolves it. Throws a ConfigError listing every
+ * bad field (path, value, problem, fix); never returns a half-valid config.
+ */
+export function parseEnvironment(input: unknown): EnvironmentConfig {
+  const nameValue = valueAt(input, ["name"]);
+  const envName = typeof nameValue === "string" && nameValue ? nameValue : "(unnamed)";
+  const issues: ConfigIssue[] = [];
+  const add =
+    (source: unknown): AddIssue =>
+    (path, problem, fix) =>
+      issues.push({ path, value: valueAt(source, pathKeys(path)), problem, fix: fix ?? hintFor(path) });
+
+  const result = environmentSchema.safeParse(input);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      if (issue.code === "unrecognized_keys") {
+        for (const key of issue.keys) {
+          const path = formatPath([...issue.path, key]);
+          issues.push({
+            path,
+            value: valueAt(input, [...issue.path, key]),
+            problem: "is not a known setting",
+            fix: "check the spelling against config/schema.ts",
+          });
+        }
+        continue;
+      }
+      const path = formatPath(issue.path);
+      issues.push({ path, value: valueAt(input, issue.path), problem: issue.message, fix: hintFor(path) });
+    }
+    throw new ConfigError(envName, issues);
+  }
+
+  checkCidrPolicy(result.data, add(result.data));
+  checkCrossFields(result.data, add(result.data));
+  if (issues.length > 0) throw new ConfigError(envName, issues);
+  return resolve(result.data);
+}
+
+function pathKeys(path: string): PropertyKey[] {
+  return path
+    .split(/\.|\[(\d+)\]/)
+    .filter((part) => part !== undefined && part !== "")
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+}
+
+/** Parses several environments; throws the first ConfigError, names must be unique. */
+export function parseEnvironments(inputs: readonly unknown[]): EnvironmentConfig[] {
+  const configs = inputs.map(parseEnvironment);
+  const names = new Set<string>();
+  for (const cfg of configs) {
+    if (names.has(cfg.name)) {
+      throw new ConfigError(cfg.name, [
+        {
+          path: "name",
+          value: cfg.name,
+          problem: "is used by two environments",
+          fix: "give each environment its own name",
+        },
+      ]);
+    }
+    names.add(cfg.name);
+  }
+  return configs;
+}

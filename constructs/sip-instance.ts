@@ -1,0 +1,103 @@
+import { Construct } from "constructs";
+import { Token } from "cdktf";
+import { Eip } from "@cdktf/provider-aws/lib/eip";
+import { EipAssociation } from "@cdktf/provider-aws/lib/eip-association";
+import { Instance } from "@cdktf/provider-aws/lib/instance";
+import { SecurityGroup, type SecurityGroupIngress } from "@cdktf/provider-aws/lib/security-group";
+import { renderNodeUserData, type ProxyNodeSettings } from "../templates/render";
+import { SipLaunchTemplate } from "./sip-launch-template";
+
+export interface SipInstanceProps {
+  /** Prefix for names and Name tags, e.g. `sip-proxy-dev`. */
+  readonly namePrefix: string;
+  readonly vpcId: string;
+  /** Public subnet the instance runs in. */
+  readonly subnetId: string;
+  /** Sources allowed to reach SIP (UDP and TCP on node.sipPort): Twilio's signaling ranges. */
+  readonly allowedSipCidrs: readonly string[];
+  /** @default none — no port 22 rule; shell access is by SSM Session Manager. */
+  readonly sshCidr?: string;
+  /** @default "t3.small" */
+  readonly instanceType?: string;
+  /** @default 20 */
+  readonly rootVolumeGb?: number;
+  /** Kamailio and boot settings; the advertised address is this construct's Elastic IP. */
+  readonly node: ProxyNodeSettings;
+}
+
+/**
+ * The single-instance architecture: one EC2 instance in a public subnet behind an Elastic
+ * IP that serves as both the address Twilio dials and the egress address the destination
+ * whitelists. The Elastic IP is allocated on its own and attached by an association, so
+ * the instance's user-data can name it without a dependency cycle; replacing the
+ * instance keeps the address.
+ */
+export class SipInstance extends Construct {
+  readonly securityGroup: SecurityGroup;
+  readonly elasticIp: Eip;
+  readonly instance: Instance;
+  readonly template: SipLaunchTemplate;
+
+  constructor(scope: Construct, id: string, props: SipInstanceProps) {
+    super(scope, id);
+    const port = props.node.sipPort;
+
+    const sipRule = (protocol: "udp" | "tcp"): SecurityGroupIngress => ({
+      description: `SIP over ${protocol.toUpperCase()} from Twilio signaling ranges`,
+      protocol,
+      fromPort: port,
+      toPort: port,
+      cidrBlocks: [...props.allowedSipCidrs],
+    });
+    const ingress = [sipRule("udp"), sipRule("tcp")];
+    if (props.sshCidr) {
+      ingress.push({
+        description: "SSH from the operator network",
+        protocol: "tcp",
+        fromPort: 22,
+        toPort: 22,
+        cidrBlocks: [props.sshCidr],
+      });
+    }
+
+    this.securityGroup = new SecurityGroup(this, "sg", {
+      name: `${props.namePrefix}-sip`,
+      description: "SIP proxy: SIP from Twilio only",
+      vpcId: props.vpcId,
+      ingress,
+      // Outbound: SIP to the destination (DNS-named, addresses change), DNS, apt, SSM.
+      egress: [{ description: "All outbound", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }],
+      tags: { Name: `${props.namePrefix}-sip` },
+      lifecycle: { createBeforeDestroy: true },
+    });
+
+    this.elasticIp = new Eip(this, "ingress", {
+      domain: "vpc",
+      tags: { Name: `${props.namePrefix}-ingress` },
+    });
+
+    this.template = new SipLaunchTemplate(this, "template", {
+      namePrefix: props.namePrefix,
+      instanceType: props.instanceType ?? "t3.small",
+      rootVolumeGb: props.rootVolumeGb,
+      securityGroupIds: [this.securityGroup.id],
+      userData: renderNodeUserData(props.node, this.elasticIp.publicIp),
+    });
+
+    this.instance = new Instance(this, "Default", {
+      // A new template version (e.g. a config change) replaces the instance; the Elastic IP
+      // stays and is re-associated, so Twilio-facing settings do not change.
+      launchTemplate: {
+        id: this.template.launchTemplate.id,
+        version: Token.asString(this.template.launchTemplate.latestVersion),
+      },
+      subnetId: props.subnetId,
+      tags: { Name: props.namePrefix },
+    });
+
+    new EipAssociation(this, "ingress-association", {
+      allocationId: this.elasticIp.allocationId,
+      instanceId: this.instance.id,
+    });
+  }
+}

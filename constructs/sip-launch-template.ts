@@ -1,0 +1,109 @@
+import { Construct } from "constructs";
+import { Fn, TerraformLocal } from "cdktf";
+import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+
+/** Ubuntu 24.04 LTS, amd64, gp3 root: resolved by EC2 at launch, so no AWS data source is needed. */
+export const UBUNTU_2404_AMI =
+  "resolve:ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id";
+
+const MANAGED_POLICIES = {
+  ssm: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+  cloudwatch: "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
+} as const;
+
+export interface SipLaunchTemplateProps {
+  /** Prefix for names and Name tags, e.g. `sip-proxy-dev`. */
+  readonly namePrefix: string;
+  readonly instanceType: string;
+  readonly securityGroupIds: readonly string[];
+  /**
+   * Shell script run at first boot. May contain cdktf tokens (e.g. an Elastic IP); all
+   * other text reaches the instance byte for byte.
+   */
+  readonly userData: string;
+  /** @default 20 — room for the OS, Kamailio and two weeks of compressed logs. */
+  readonly rootVolumeGb?: number;
+  /** @default UBUNTU_2404_AMI */
+  readonly imageId?: string;
+}
+
+/**
+ * Everything an instance of the proxy is made from, shared by the single-instance and
+ * the autoscaling architectures: IAM role and profile (SSM Session Manager, CloudWatch
+ * agent), and a launch template (AMI, type, IMDSv2 only, encrypted gp3 root, user-data).
+ */
+export class SipLaunchTemplate extends Construct {
+  readonly role: IamRole;
+  readonly instanceProfile: IamInstanceProfile;
+  readonly launchTemplate: LaunchTemplate;
+
+  constructor(scope: Construct, id: string, props: SipLaunchTemplateProps) {
+    super(scope, id);
+
+    this.role = new IamRole(this, "role", {
+      name: `${props.namePrefix}-instance`,
+      description: "SIP proxy instances: SSM Session Manager and CloudWatch agent",
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+      }),
+    });
+    for (const [name, arn] of Object.entries(MANAGED_POLICIES)) {
+      new IamRolePolicyAttachment(this, `role-${name}`, { role: this.role.name, policyArn: arn });
+    }
+    this.instanceProfile = new IamInstanceProfile(this, "profile", {
+      name: `${props.namePrefix}-instance`,
+      role: this.role.name,
+    });
+
+    // The script lives in a local so that the function call only holds a reference: cdktf
+    // would otherwise re-escape the literal text inside base64gzip("...").
+    const userData = new TerraformLocal(this, "user-data", escapeTerraformTemplate(props.userData));
+    const tags = { Name: props.namePrefix };
+    this.launchTemplate = new LaunchTemplate(this, "Default", {
+      name: props.namePrefix,
+      description: "Kamailio SIP proxy instance",
+      imageId: props.imageId ?? UBUNTU_2404_AMI,
+      instanceType: props.instanceType,
+      vpcSecurityGroupIds: [...props.securityGroupIds],
+      iamInstanceProfile: { arn: this.instanceProfile.arn },
+      metadataOptions: {
+        httpEndpoint: "enabled",
+        httpTokens: "required",
+        httpPutResponseHopLimit: 1,
+      },
+      blockDeviceMappings: [
+        {
+          deviceName: "/dev/sda1",
+          ebs: {
+            volumeSize: props.rootVolumeGb ?? 20,
+            volumeType: "gp3",
+            encrypted: "true",
+            deleteOnTermination: "true",
+          },
+        },
+      ],
+      monitoring: { enabled: true },
+      // gzip keeps the script well under the 16 KB user-data limit; cloud-init unpacks it.
+      userData: Fn.base64gzip(userData.asString),
+      updateDefaultVersion: true,
+      tagSpecifications: [
+        { resourceType: "instance", tags },
+        { resourceType: "volume", tags },
+      ],
+      tags,
+    });
+  }
+}
+
+/**
+ * Terraform reads `${` and `%{` in any string as template syntax. Escape them in literal
+ * text so shell and Kamailio variables reach the instance intact, while cdktf tokens
+ * (`${TfToken[...]}`) are left for cdktf to turn into references.
+ */
+export function escapeTerraformTemplate(text: string): string {
+  return text.replace(/\$\{(?!TfToken\[)/g, () => "$${").replace(/%\{/g, () => "%%{");
+}

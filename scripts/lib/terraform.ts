@@ -1,0 +1,92 @@
+// Running Terraform against synthesized stacks without an AWS account. The synthesized
+// cdk.tf.json stays production-pure: mock credentials and skip flags are added only to a
+// scratch copy, as an override file, and through environment variables.
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+export const PROJECT_ROOT = resolve(__dirname, "..", "..");
+export const SCRATCH_DIR = join(PROJECT_ROOT, ".scratch");
+export const SYNTH_DIR = join(PROJECT_ROOT, "cdktf.out", "stacks");
+/** Where this project's machines keep the hashicorp/aws provider (see DESIGN.md). */
+export const PROVIDER_MIRROR = process.env.SIP_PROXY_PROVIDER_MIRROR ?? "/opt/tf-plugins";
+const TERRAFORM = process.env.TERRAFORM_BIN ?? "terraform";
+
+/**
+ * Environment for every Terraform call: the project's own CLI config (the machine's
+ * TF_CLI_CONFIG_FILE may point at a missing file), no version-check calls, and a shared
+ * plugin cache. With a local provider mirror, providers come only from it.
+ */
+export function terraformEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  mkdirSync(SCRATCH_DIR, { recursive: true });
+  const cliConfig = join(SCRATCH_DIR, "terraformrc");
+  const mirror = existsSync(PROVIDER_MIRROR)
+    ? `provider_installation {\n  filesystem_mirror {\n    path    = "${PROVIDER_MIRROR}"\n    include = ["registry.terraform.io/hashicorp/*"]\n  }\n}\n`
+    : "";
+  writeFileSync(cliConfig, mirror);
+  return { ...process.env, TF_CLI_CONFIG_FILE: cliConfig, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1", ...extra };
+}
+
+/** Mock credentials for offline plans; never real ones, never written into a stack. */
+export const OFFLINE_AWS_ENV: NodeJS.ProcessEnv = {
+  AWS_ACCESS_KEY_ID: "AKIAOFFLINEMOCK00000",
+  AWS_SECRET_ACCESS_KEY: "offline-mock-secret",
+  AWS_EC2_METADATA_DISABLED: "true",
+  AWS_PROFILE: "",
+  AWS_CONFIG_FILE: "/dev/null",
+  AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+};
+
+const OFFLINE_OVERRIDE = {
+  provider: {
+    aws: {
+      skip_credentials_validation: true,
+      skip_requesting_account_id: true,
+      skip_metadata_api_check: true,
+      skip_region_validation: true,
+    },
+  },
+  // State of an offline run is throwaway: never touch a configured S3 backend.
+  terraform: { backend: { local: { path: "offline.tfstate" } } },
+};
+
+export interface TerraformResult {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function terraform(args: string[], cwd: string, env: NodeJS.ProcessEnv, stream = false): TerraformResult {
+  const result = spawnSync(TERRAFORM, args, {
+    cwd,
+    env,
+    encoding: "utf8",
+    stdio: stream ? ["ignore", "inherit", "inherit"] : "pipe",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (result.error) {
+    throw new Error(
+      `could not run ${TERRAFORM}: ${result.error.message}. Install Terraform >= 1.10 (https://developer.hashicorp.com/terraform/install) or set TERRAFORM_BIN.`,
+    );
+  }
+  return { status: result.status ?? 1, stdout: result.stdout ?? "", stderr: result.stderr ?? "" };
+}
+
+/** Copies a synthesized stack into a scratch folder with the offline override next to it. */
+export function offlineWorkdir(stack: string, label = "offline"): string {
+  const source = join(SYNTH_DIR, stack, "cdk.tf.json");
+  if (!existsSync(source)) {
+    throw new Error(`${source} does not exist; run \`npm run synth\` first`);
+  }
+  const dir = join(SCRATCH_DIR, label, stack);
+  rmSync(join(dir, "offline.tfstate"), { force: true });
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(source, join(dir, "cdk.tf.json"));
+  writeFileSync(join(dir, "offline_override.tf.json"), JSON.stringify(OFFLINE_OVERRIDE, null, 2));
+  return dir;
+}
+
+/** `terraform init` for an offline work dir: local backend, providers from the mirror. */
+export function initOffline(dir: string, env: NodeJS.ProcessEnv, stream = false): TerraformResult {
+  return terraform(["init", "-input=false", "-no-color", "-reconfigure"], dir, env, stream);
+}

@@ -1,0 +1,50 @@
+// npm run synth [-- --environments <module> --outdir <dir>]
+// Synthesizes every environment into <outdir>/stacks/sip-proxy-<env>/cdk.tf.json.
+// On a bad environment: prints every bad field, removes that environment's stale output
+// (so nobody deploys an old copy by mistake) and exits 1 without writing anything.
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { buildApp } from "../main";
+import { ConfigError } from "../config/schema";
+import { PROJECT_ROOT } from "./lib/terraform";
+
+function loadEnvironments(modulePath?: string): readonly unknown[] {
+  if (!modulePath) return (require("../config/environments") as { environments: unknown[] }).environments;
+  const loaded = require(resolve(modulePath)) as { environments?: unknown[] };
+  if (!Array.isArray(loaded.environments)) throw new Error(`${modulePath} does not export an \`environments\` array`);
+  return loaded.environments;
+}
+
+function main(): number {
+  const { values } = parseArgs({
+    options: { environments: { type: "string" }, outdir: { type: "string" } },
+  });
+  const outdir = resolve(values.outdir ?? join(PROJECT_ROOT, "cdktf.out"));
+  const inputs = loadEnvironments(values.environments);
+  const started = Date.now();
+  try {
+    const { app, configs } = buildApp(inputs, outdir);
+    app.synth();
+    for (const cfg of configs) {
+      const file = join(outdir, "stacks", cfg.stackName, "cdk.tf.json");
+      const json = JSON.parse(readFileSync(file, "utf8")) as { resource?: Record<string, Record<string, unknown>> };
+      const count = Object.values(json.resource ?? {}).reduce((n, byName) => n + Object.keys(byName).length, 0);
+      console.log(`synthesized ${cfg.stackName} (${cfg.architecture}, ${count} resources) -> ${file}`);
+    }
+    console.log(`${configs.length} environment(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    const stale = join(outdir, "stacks", `sip-proxy-${error.environment}`);
+    if (existsSync(stale)) {
+      rmSync(stale, { recursive: true, force: true });
+      console.error(`removed stale output ${stale}`);
+    }
+    console.error("nothing was synthesized");
+    return 1;
+  }
+}
+
+process.exit(main());

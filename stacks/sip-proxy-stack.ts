@@ -1,0 +1,131 @@
+import { Construct, type Node } from "constructs";
+import { LocalBackend, S3Backend, TerraformElement, TerraformOutput, TerraformStack } from "cdktf";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import type { EnvironmentConfig } from "../config/schema";
+import { SipInstance } from "../constructs/sip-instance";
+import { Vpc } from "../constructs/vpc";
+import type { ProxyNodeSettings } from "../templates/render";
+
+export const PROJECT_TAG = "sip-proxy";
+export const MANAGED_BY_TAG = "cdktf";
+
+/**
+ * One environment's proxy: provider, state backend, network, compute and outputs.
+ * The only code that reads an EnvironmentConfig; constructs get typed props.
+ */
+export class SipProxyStack extends TerraformStack {
+  constructor(scope: Construct, id: string, cfg: EnvironmentConfig) {
+    super(scope, id);
+
+    new AwsProvider(this, "aws", {
+      region: cfg.region,
+      defaultTags: [{ tags: { ...cfg.tags, Project: PROJECT_TAG, Environment: cfg.name, ManagedBy: MANAGED_BY_TAG } }],
+    });
+
+    if (!cfg.stateBackend) {
+      // Relative to the stack's folder in cdktf.out: state sits in the project root,
+      // outside the folder that every synth rewrites, and no machine path is written.
+      new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
+    } else {
+      const backend = new S3Backend(this, {
+        bucket: cfg.stateBackend.bucket,
+        key: cfg.stateBackend.key,
+        region: cfg.stateBackend.region,
+        encrypt: true,
+      });
+      // Terraform >= 1.10 locks with a lock object next to the state; cdktf 0.21 has no prop for it.
+      backend.addOverride("use_lockfile", true);
+    }
+
+    const vpc = new Vpc(this, "vpc", {
+      namePrefix: cfg.stackName,
+      cidr: cfg.vpcCidr,
+      publicSubnets: cfg.publicSubnets,
+    });
+
+    const node: ProxyNodeSettings = {
+      environment: cfg.name,
+      sipPort: cfg.sip.port,
+      destinationDomain: cfg.destinationDomain,
+      allowedSourceCidrs: cfg.allowedSourceCidrs,
+      logLevel: cfg.logLevel,
+      children: cfg.sip.children,
+      transactionTimeoutMs: cfg.sip.transactionTimeoutMs,
+      ringTimeoutMs: cfg.sip.ringTimeoutMs,
+      sharedMemoryMb: cfg.sip.sharedMemoryMb,
+      privateMemoryMb: cfg.sip.privateMemoryMb,
+    };
+
+    if (cfg.architecture !== "single") {
+      throw new Error(
+        `${cfg.name}: architecture "${cfg.architecture}" is not implemented yet (issue: load-balanced architecture)`,
+      );
+    }
+
+    const proxy = new SipInstance(this, "proxy", {
+      namePrefix: cfg.stackName,
+      vpcId: vpc.vpc.id,
+      subnetId: vpc.publicSubnets[0].id,
+      allowedSipCidrs: cfg.allowedSourceCidrs,
+      sshCidr: cfg.sshCidr,
+      instanceType: cfg.instanceType,
+      rootVolumeGb: cfg.rootVolumeGb,
+      node,
+    });
+    this.singleInstanceOutputs(cfg, proxy);
+  }
+
+  private singleInstanceOutputs(cfg: EnvironmentConfig, proxy: SipInstance): void {
+    const ip = proxy.elasticIp.publicIp;
+    const sipUri = `sip:EXTENSION@${ip}:${cfg.sip.port}`;
+    new TerraformOutput(this, "elastic_ip", {
+      value: ip,
+      description:
+        "The proxy's public address: Twilio dials it (TwiML) and the destination sees calls come from it (IP ACL).",
+    });
+    new TerraformOutput(this, "instance_id", {
+      value: proxy.instance.id,
+      description: "EC2 instance running Kamailio.",
+    });
+    new TerraformOutput(this, "private_ip", {
+      value: proxy.instance.privateIp,
+      description: "Address Kamailio listens on inside the VPC.",
+    });
+    new TerraformOutput(this, "console_access", {
+      value: `aws ssm start-session --region ${cfg.region} --target ${proxy.instance.id}`,
+      description: "Shell on the instance through SSM Session Manager (no SSH needed).",
+    });
+    new TerraformOutput(this, "twiml", {
+      value: `<Response><Dial><Sip>${sipUri}</Sip></Dial></Response>`,
+      description: "TwiML for the source number; replace EXTENSION with the user part to dial at the destination.",
+    });
+    new TerraformOutput(this, "twilio_ip_acl", {
+      value: `${ip}/32`,
+      description: `Entry for the IP Access Control List of ${cfg.destinationDomain}.`,
+    });
+    new TerraformOutput(this, "next_steps", {
+      value: [
+        `1. Destination account: add ${ip}/32 to the IP Access Control List of ${cfg.destinationDomain}.`,
+        `2. Source account: point the phone number at TwiML <Dial><Sip>${sipUri}</Sip></Dial>.`,
+        `3. Wait for setup (about 3 minutes): ${cfg.region} instance ${proxy.instance.id}, check /var/log/sip-proxy-setup.log for "setup complete".`,
+        "4. Place a test call; Kamailio's per-call log is /var/log/kamailio.log (lines starting SIPLOG).",
+      ].join("\n"),
+      description: "What to do after deploying.",
+    });
+  }
+
+  /**
+   * Terraform addresses come from construct paths without cdktf's hash suffix
+   * (`aws_instance.proxy`, `aws_eip.proxy_ingress`), so state is readable and an address
+   * changes only when a construct id does. A construct's main resource uses the id
+   * "Default" and takes the construct's name.
+   */
+  protected allocateLogicalId(element: TerraformElement | Node): string {
+    const node = element instanceof TerraformElement ? element.node : element;
+    const parts = node.scopes
+      .slice(node.scopes.indexOf(this) + 1)
+      .map((scope) => scope.node.id)
+      .filter((id) => id !== "Default");
+    return parts.join("_").replace(/[^A-Za-z0-9_]/g, "_");
+  }
+}

@@ -1,0 +1,99 @@
+// The one entry point that turns a typed view model into deployable text. Templates know
+// SIP and Linux, not AWS: addresses arrive as plain strings (an IP, a DNS name, or a
+// Terraform reference the caller substitutes).
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import ejs from "ejs";
+import type { LogLevel } from "../config/schema";
+
+export interface KamailioViewModel {
+  readonly environment: string;
+  /** Address Twilio reaches the proxy on; goes into Via, Record-Route and alias. */
+  readonly advertisedAddress: string;
+  readonly sipPort: number;
+  /** Host the Request-URI is rewritten to, e.g. acme.sip.twilio.com. */
+  readonly destinationDomain: string;
+  /** Sources allowed to start calls (exact subnet match). */
+  readonly allowedSourceCidrs: readonly string[];
+  readonly logLevel: LogLevel;
+  readonly children: number;
+  readonly transactionTimeoutMs: number;
+  readonly ringTimeoutMs: number;
+}
+
+export interface UserDataViewModel {
+  readonly environment: string;
+  /** The rendered kamailio.cfg written to /etc/kamailio/kamailio.cfg. */
+  readonly kamailioConfig: string;
+  readonly sipPort: number;
+  readonly sharedMemoryMb: number;
+  readonly privateMemoryMb: number;
+}
+
+interface Templates {
+  kamailio: KamailioViewModel;
+  "user-data": UserDataViewModel;
+}
+export type TemplateName = keyof Templates;
+export const TEMPLATE_NAMES: readonly TemplateName[] = ["kamailio", "user-data"];
+
+const FILES: Record<TemplateName, string> = {
+  kamailio: "kamailio.cfg.ejs",
+  "user-data": "user-data.sh.ejs",
+};
+
+/** Kamailio `debug=` values for each log level. */
+const DEBUG_LEVELS: Record<LogLevel, number> = { error: -1, warn: 0, notice: 1, info: 2, debug: 3 };
+
+/** Where the instance writes logs; fixed so that runbooks and log shipping can rely on them. */
+export const LOG_FILES = {
+  setup: "/var/log/sip-proxy-setup.log",
+  kamailio: "/var/log/kamailio.log",
+} as const;
+
+/** Markers around the per-environment part of kamailio.cfg. */
+export const PARAMETER_BLOCK = {
+  begin: "# ---- BEGIN PARAMETER BLOCK ----",
+  end: "# ---- END PARAMETER BLOCK ----",
+} as const;
+
+const compiled = new Map<TemplateName, ejs.TemplateFunction>();
+
+function template(name: TemplateName): ejs.TemplateFunction {
+  let fn = compiled.get(name);
+  if (!fn) {
+    const file = join(__dirname, FILES[name]);
+    fn = ejs.compile(readFileSync(file, "utf8"), { filename: file });
+    compiled.set(name, fn);
+  }
+  return fn;
+}
+
+function extraLocals(name: TemplateName, model: Templates[TemplateName]): Record<string, unknown> {
+  if (name === "kamailio") return { debugLevel: DEBUG_LEVELS[(model as KamailioViewModel).logLevel] };
+  return { setupLog: LOG_FILES.setup, kamailioLog: LOG_FILES.kamailio };
+}
+
+/** Renders one template with its typed view model. */
+export function renderTemplate<N extends TemplateName>(name: N, model: Templates[N]): string {
+  return template(name)({ ...model, ...extraLocals(name, model) });
+}
+
+/** Everything a proxy node needs except the address it advertises (known per architecture). */
+export interface ProxyNodeSettings extends Omit<KamailioViewModel, "advertisedAddress"> {
+  readonly sharedMemoryMb: number;
+  readonly privateMemoryMb: number;
+}
+
+/** The first-boot script of a proxy node, with its kamailio.cfg embedded. */
+export function renderNodeUserData(node: ProxyNodeSettings, advertisedAddress: string): string {
+  const { sharedMemoryMb, privateMemoryMb, ...kamailio } = node;
+  const kamailioConfig = renderTemplate("kamailio", { ...kamailio, advertisedAddress });
+  return renderTemplate("user-data", {
+    environment: node.environment,
+    kamailioConfig,
+    sipPort: node.sipPort,
+    sharedMemoryMb,
+    privateMemoryMb,
+  });
+}
