@@ -8,7 +8,11 @@ import { ConfigError, type ConfigIssue } from "./config-error";
 export { ConfigError, type ConfigIssue } from "./config-error";
 
 /** Twilio's SIP signaling ranges in use today (US East, US West, South America). */
-export const DEFAULT_TWILIO_SIGNALING_CIDRS = ["54.172.60.0/23", "54.244.51.0/24", "177.71.206.0/23"];
+export const DEFAULT_TWILIO_SIGNALING_CIDRS: readonly string[] = Object.freeze([
+  "54.172.60.0/23",
+  "54.244.51.0/24",
+  "177.71.206.0/23",
+]);
 
 export const ARCHITECTURES = ["single", "load-balanced"] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
@@ -126,7 +130,7 @@ const environmentSchema = z.strictObject({
   allowedSourceCidrs: z
     .array(cidrString)
     .min(1, "is empty, so no call could ever arrive")
-    .default(DEFAULT_TWILIO_SIGNALING_CIDRS),
+    .default(() => [...DEFAULT_TWILIO_SIGNALING_CIDRS]),
   /** @default none — shell access is by SSM Session Manager, port 22 stays closed. */
   sshCidr: cidrString.optional(),
   /** @default {} — added to Project, Environment and ManagedBy on every resource. */

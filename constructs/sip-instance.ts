@@ -21,6 +21,8 @@ export interface SipInstanceProps {
   readonly instanceType?: string;
   /** @default 20 */
   readonly rootVolumeGb?: number;
+  /** Tags for the instance and its volume (see SipLaunchTemplateProps.launchTags). @default {} */
+  readonly launchTags?: Readonly<Record<string, string>>;
   /** Kamailio and boot settings; the advertised address is this construct's Elastic IP. */
   readonly node: ProxyNodeSettings;
 }
@@ -81,6 +83,7 @@ export class SipInstance extends Construct {
       instanceType: props.instanceType ?? "t3.small",
       rootVolumeGb: props.rootVolumeGb,
       securityGroupIds: [this.securityGroup.id],
+      launchTags: props.launchTags,
       userData: renderNodeUserData(props.node, this.elasticIp.publicIp),
     });
 

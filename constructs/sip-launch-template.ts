@@ -26,6 +26,12 @@ export interface SipLaunchTemplateProps {
   readonly userData: string;
   /** @default 20 — room for the OS, Kamailio and two weeks of compressed logs. */
   readonly rootVolumeGb?: number;
+  /**
+   * Tags for the instances and volumes launched from the template. The provider's
+   * default tags do not reach them, so pass the stack's common tags here.
+   * @default {} — only Name
+   */
+  readonly launchTags?: Readonly<Record<string, string>>;
   /** @default UBUNTU_2404_AMI */
   readonly imageId?: string;
 }
@@ -63,6 +69,7 @@ export class SipLaunchTemplate extends Construct {
     // would otherwise re-escape the literal text inside base64gzip("...").
     const userData = new TerraformLocal(this, "user-data", escapeTerraformTemplate(props.userData));
     const tags = { Name: props.namePrefix };
+    const launchTags = { ...props.launchTags, Name: props.namePrefix };
     this.launchTemplate = new LaunchTemplate(this, "Default", {
       name: props.namePrefix,
       description: "Kamailio SIP proxy instance",
@@ -91,8 +98,8 @@ export class SipLaunchTemplate extends Construct {
       userData: Fn.base64gzip(userData.asString),
       updateDefaultVersion: true,
       tagSpecifications: [
-        { resourceType: "instance", tags },
-        { resourceType: "volume", tags },
+        { resourceType: "instance", tags: launchTags },
+        { resourceType: "volume", tags: launchTags },
       ],
       tags,
     });

@@ -9,6 +9,22 @@ import type { ProxyNodeSettings } from "../templates/render";
 export const PROJECT_TAG = "sip-proxy";
 export const MANAGED_BY_TAG = "cdktf";
 
+/** What every proxy node of an environment runs with, whatever the architecture. */
+export function nodeSettingsFor(cfg: EnvironmentConfig): ProxyNodeSettings {
+  return {
+    environment: cfg.name,
+    sipPort: cfg.sip.port,
+    destinationDomain: cfg.destinationDomain,
+    allowedSourceCidrs: cfg.allowedSourceCidrs,
+    logLevel: cfg.logLevel,
+    children: cfg.sip.children,
+    transactionTimeoutMs: cfg.sip.transactionTimeoutMs,
+    ringTimeoutMs: cfg.sip.ringTimeoutMs,
+    sharedMemoryMb: cfg.sip.sharedMemoryMb,
+    privateMemoryMb: cfg.sip.privateMemoryMb,
+  };
+}
+
 /**
  * One environment's proxy: provider, state backend, network, compute and outputs.
  * The only code that reads an EnvironmentConfig; constructs get typed props.
@@ -17,10 +33,8 @@ export class SipProxyStack extends TerraformStack {
   constructor(scope: Construct, id: string, cfg: EnvironmentConfig) {
     super(scope, id);
 
-    new AwsProvider(this, "aws", {
-      region: cfg.region,
-      defaultTags: [{ tags: { ...cfg.tags, Project: PROJECT_TAG, Environment: cfg.name, ManagedBy: MANAGED_BY_TAG } }],
-    });
+    const commonTags = { ...cfg.tags, Project: PROJECT_TAG, Environment: cfg.name, ManagedBy: MANAGED_BY_TAG };
+    new AwsProvider(this, "aws", { region: cfg.region, defaultTags: [{ tags: commonTags }] });
 
     if (!cfg.stateBackend) {
       // Relative to the stack's folder in cdktf.out: state sits in the project root,
@@ -43,18 +57,7 @@ export class SipProxyStack extends TerraformStack {
       publicSubnets: cfg.publicSubnets,
     });
 
-    const node: ProxyNodeSettings = {
-      environment: cfg.name,
-      sipPort: cfg.sip.port,
-      destinationDomain: cfg.destinationDomain,
-      allowedSourceCidrs: cfg.allowedSourceCidrs,
-      logLevel: cfg.logLevel,
-      children: cfg.sip.children,
-      transactionTimeoutMs: cfg.sip.transactionTimeoutMs,
-      ringTimeoutMs: cfg.sip.ringTimeoutMs,
-      sharedMemoryMb: cfg.sip.sharedMemoryMb,
-      privateMemoryMb: cfg.sip.privateMemoryMb,
-    };
+    const node = nodeSettingsFor(cfg);
 
     if (cfg.architecture !== "single") {
       throw new Error(
@@ -70,6 +73,7 @@ export class SipProxyStack extends TerraformStack {
       sshCidr: cfg.sshCidr,
       instanceType: cfg.instanceType,
       rootVolumeGb: cfg.rootVolumeGb,
+      launchTags: commonTags,
       node,
     });
     this.singleInstanceOutputs(cfg, proxy);

@@ -73,8 +73,8 @@ export function terraform(args: string[], cwd: string, env: NodeJS.ProcessEnv, s
 }
 
 /** Copies a synthesized stack into a scratch folder with the offline override next to it. */
-export function offlineWorkdir(stack: string, label = "offline"): string {
-  const source = join(SYNTH_DIR, stack, "cdk.tf.json");
+export function offlineWorkdir(stack: string, label = "offline", synthDir = SYNTH_DIR): string {
+  const source = join(synthDir, stack, "cdk.tf.json");
   if (!existsSync(source)) {
     throw new Error(`${source} does not exist; run \`npm run synth\` first`);
   }

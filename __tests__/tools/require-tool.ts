@@ -1,0 +1,16 @@
+import { spawnSync } from "node:child_process";
+
+const INSTALL_HINTS: Record<string, string> = {
+  kamailio: "apt-get install kamailio (or run `npm test`, which installs it)",
+  sipp: "apt-get install sip-tester (or run `npm test`, which installs it)",
+  shellcheck: "apt-get install shellcheck (or run `npm test`, which installs it)",
+  terraform: "install Terraform >= 1.10 from https://developer.hashicorp.com/terraform/install",
+};
+
+/** Fails (never skips) when a tool the test needs is missing, saying how to install it. */
+export function requireTool(name: string): void {
+  const found = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" });
+  if (found.status !== 0) {
+    throw new Error(`${name} is not installed: ${INSTALL_HINTS[name] ?? "install it"}`);
+  }
+}

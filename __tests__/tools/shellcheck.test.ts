@@ -1,0 +1,29 @@
+import { spawnSync } from "node:child_process";
+import { environments } from "../../config/environments";
+import { deployedUserData, synthesizeToMemory } from "../../scripts/lib/stack-json";
+import { contrastingInput } from "../fixtures/environments";
+import { requireTool } from "./require-tool";
+
+describe("user-data script", () => {
+  beforeAll(() => requireTool("shellcheck"));
+
+  const stacks = synthesizeToMemory([...environments, contrastingInput]);
+
+  it.each([...stacks.keys()])("passes shellcheck as deployed for %s", (name) => {
+    const script = deployedUserData(stacks.get(name)!);
+    const result = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "-"], {
+      input: script,
+      encoding: "utf8",
+    });
+    expect(result.stdout + result.stderr).toBe("");
+    expect(result.status).toBe(0);
+  });
+
+  it("is caught by shellcheck when broken (the check is live)", () => {
+    const result = spawnSync("shellcheck", ["--shell=bash", "-"], {
+      input: "#!/bin/bash\nrm -rf $DIR/*\n",
+      encoding: "utf8",
+    });
+    expect(result.status).not.toBe(0);
+  });
+});

@@ -1,0 +1,138 @@
+import { ConfigError, DEFAULT_TWILIO_SIGNALING_CIDRS, parseEnvironment, parseEnvironments } from "../../config/schema";
+import { environments } from "../../config/environments";
+import { contrastingInput, validInput } from "../fixtures/environments";
+
+function rejection(input: unknown): ConfigError {
+  try {
+    parseEnvironment(input);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error("expected a ConfigError, but the input was accepted");
+}
+
+describe("parseEnvironment", () => {
+  it("applies the documented defaults", () => {
+    const cfg = parseEnvironment(validInput);
+    expect(cfg.stackName).toBe("sip-proxy-test");
+    expect(cfg.vpcCidr).toBe("10.0.0.0/16");
+    expect(cfg.instanceType).toBe("t3.small");
+    expect(cfg.rootVolumeGb).toBe(20);
+    expect(cfg.allowedSourceCidrs).toEqual(["54.172.60.0/23", "54.244.51.0/24", "177.71.206.0/23"]);
+    expect(cfg.sshCidr).toBeUndefined();
+    expect(cfg.logLevel).toBe("notice");
+    expect(cfg.stateBackend).toBeUndefined();
+    expect(cfg.sip).toMatchObject({ port: 5060, transactionTimeoutMs: 5000, ringTimeoutMs: 120000, children: 4 });
+  });
+
+  it("plans one public and one private subnet per zone without overlap", () => {
+    const cfg = parseEnvironment(contrastingInput);
+    expect(cfg.publicSubnets).toEqual([
+      { availabilityZone: "eu-west-1b", cidr: "172.20.0.0/24" },
+      { availabilityZone: "eu-west-1c", cidr: "172.20.1.0/24" },
+    ]);
+    expect(cfg.privateSubnets).toEqual([
+      { availabilityZone: "eu-west-1b", cidr: "172.20.8.0/24" },
+      { availabilityZone: "eu-west-1c", cidr: "172.20.9.0/24" },
+    ]);
+  });
+
+  it("keys the S3 state by environment and defaults the bucket region to the environment's", () => {
+    const cfg = parseEnvironment(contrastingInput);
+    expect(cfg.stateBackend).toEqual({
+      bucket: "acme-terraform-state",
+      key: "voice/sip-proxy/contrast/terraform.tfstate",
+      region: "eu-west-1",
+    });
+  });
+
+  it("sizes shared memory above Debian's 64 MB default and grows it with the peak call rate", () => {
+    const low = parseEnvironment({ ...validInput, sip: { peakCallsPerSecond: 100 } }).sip.sharedMemoryMb;
+    const high = parseEnvironment({ ...validInput, sip: { peakCallsPerSecond: 10000 } }).sip.sharedMemoryMb;
+    expect(low).toBeGreaterThan(64);
+    // ~145 MB per 1,000 calls/s measured; 10,000 calls/s needs well over 1.4 GB.
+    expect(high).toBeGreaterThanOrEqual(1450);
+    expect(high % 64).toBe(0);
+  });
+
+  it("accepts every shipped environment", () => {
+    expect(() => parseEnvironments(environments)).not.toThrow();
+  });
+
+  const badInputs: Array<[string, Record<string, unknown>, string]> = [
+    ["a malformed CIDR", { vpcCidr: "10.0.0.0/33" }, "vpcCidr"],
+    ["a VPC too small for its subnets", { vpcCidr: "10.0.0.0/26" }, "vpcCidr"],
+    ["a VPC larger than AWS allows", { vpcCidr: "10.0.0.0/8" }, "vpcCidr"],
+    ["a public VPC range", { vpcCidr: "8.8.0.0/16" }, "vpcCidr"],
+    ["an unknown architecture", { architecture: "cluster" }, "architecture"],
+    ["an empty allowed-source list", { allowedSourceCidrs: [] }, "allowedSourceCidrs"],
+    ["0.0.0.0/0 as an allowed source", { allowedSourceCidrs: ["0.0.0.0/0"] }, "allowedSourceCidrs[0]"],
+    ["an allowed source with host bits", { allowedSourceCidrs: ["54.172.61.0/23"] }, "allowedSourceCidrs[0]"],
+    [
+      "overlapping allowed sources",
+      { allowedSourceCidrs: ["54.172.60.0/23", "54.172.60.0/24"] },
+      "allowedSourceCidrs[1]",
+    ],
+    ["a /8 allowed source", { allowedSourceCidrs: ["54.0.0.0/8"] }, "allowedSourceCidrs[0]"],
+    ["a non-Twilio destination domain", { destinationDomain: "acme.example.com" }, "destinationDomain"],
+    ["a destination with a scheme", { destinationDomain: "sip:acme.sip.twilio.com" }, "destinationDomain"],
+    ["a zone outside the region", { availabilityZones: ["eu-west-1a"] }, "availabilityZones[0]"],
+    ["no zones", { availabilityZones: [] }, "availabilityZones"],
+    ["a zone listed twice", { availabilityZones: ["us-east-1a", "us-east-1a"] }, "availabilityZones[1]"],
+    ["a malformed instance type", { instanceType: "small" }, "instanceType"],
+    ["an arm64 instance type", { instanceType: "t4g.small" }, "instanceType"],
+    ["a malformed region", { region: "US East" }, "region"],
+    ["SSH open to the internet", { sshCidr: "0.0.0.0/0" }, "sshCidr"],
+    ["a reserved tag", { tags: { ManagedBy: "me" } }, "tags.ManagedBy"],
+    ["an unknown log level", { logLevel: "verbose" }, "logLevel"],
+    ["a misspelt setting", { destinationDomian: "acme.sip.twilio.com" }, "destinationDomian"],
+    ["a privileged SIP port", { sip: { port: 80 } }, "sip.port"],
+    [
+      "a ring timeout shorter than the transaction timeout",
+      { sip: { transactionTimeoutMs: 20000, ringTimeoutMs: 15000 } },
+      "sip.ringTimeoutMs",
+    ],
+    ["a bad state bucket name", { stateBackend: { bucket: "Bad_Bucket" } }, "stateBackend.bucket"],
+    ["a name with capitals", { name: "Prod" }, "name"],
+  ];
+
+  it.each(badInputs)("rejects %s, naming the field", (_label, override, path) => {
+    const error = rejection({ ...validInput, ...override });
+    expect(error.paths).toContain(path);
+    expect(error.message).toContain(path);
+    expect(error.message).toMatch(/Fix: \S/);
+  });
+
+  it("names the environment, the bad value and the fix in the message", () => {
+    const error = rejection({ ...validInput, allowedSourceCidrs: ["0.0.0.0/0"] });
+    expect(error.message).toContain('Environment "test"');
+    expect(error.message).toContain('"0.0.0.0/0"');
+    expect(error.message).toContain("Fix: list only Twilio's signaling ranges");
+  });
+
+  it("suggests the canonical form of a range written with host bits", () => {
+    const error = rejection({ ...validInput, allowedSourceCidrs: ["54.172.61.0/23"] });
+    expect(error.issues[0].fix).toBe("write 54.172.60.0/23");
+  });
+
+  it("reports every bad field at once", () => {
+    const error = rejection({ ...validInput, vpcCidr: "10.0.0.0/8", sshCidr: "0.0.0.0/0", tags: { Project: "x" } });
+    expect(error.paths).toEqual(expect.arrayContaining(["vpcCidr", "sshCidr", "tags.Project"]));
+  });
+
+  it("rejects input that is not an object", () => {
+    expect(rejection(null).environment).toBe("(unnamed)");
+    expect(rejection("dev")).toBeInstanceOf(ConfigError);
+  });
+
+  it("rejects two environments with the same name", () => {
+    expect(() => parseEnvironments([validInput, validInput])).toThrow(ConfigError);
+  });
+
+  it("gives each environment its own copy of the default Twilio ranges", () => {
+    const cfg = parseEnvironment(validInput);
+    expect(cfg.allowedSourceCidrs).toEqual(DEFAULT_TWILIO_SIGNALING_CIDRS);
+    expect(cfg.allowedSourceCidrs).not.toBe(DEFAULT_TWILIO_SIGNALING_CIDRS);
+  });
+});

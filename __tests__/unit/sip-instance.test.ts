@@ -1,0 +1,77 @@
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { EipAssociation } from "@cdktf/provider-aws/lib/eip-association";
+import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import { UBUNTU_2404_AMI } from "../../constructs/sip-launch-template";
+import { contrastingInput, validInput } from "../fixtures/environments";
+import { onlyResource, synthEnvironment } from "../helpers";
+
+type Rule = { protocol: string; from_port: number; to_port: number; cidr_blocks: string[] };
+
+describe("SipInstance", () => {
+  const single = synthEnvironment(validInput);
+
+  it("opens SIP over UDP and TCP to the allowed Twilio ranges and nothing else", () => {
+    const sg = onlyResource(single.json, "aws_security_group");
+    const ingress = sg.ingress as Rule[];
+    expect(ingress.map((r) => [r.protocol, r.from_port, r.to_port, r.cidr_blocks])).toEqual([
+      ["udp", 5060, 5060, ["54.172.60.0/23", "54.244.51.0/24", "177.71.206.0/23"]],
+      ["tcp", 5060, 5060, ["54.172.60.0/23", "54.244.51.0/24", "177.71.206.0/23"]],
+    ]);
+  });
+
+  it("adds an SSH rule only when an SSH range is configured", () => {
+    const withSsh = synthEnvironment(contrastingInput);
+    const ingress = onlyResource(withSsh.json, "aws_security_group").ingress as Rule[];
+    expect(ingress.filter((r) => r.from_port === 22).map((r) => r.cidr_blocks)).toEqual([["203.0.113.10/32"]]);
+    expect(ingress.filter((r) => r.from_port === 5080)).toHaveLength(2);
+    const noSsh = onlyResource(single.json, "aws_security_group").ingress as Rule[];
+    expect(noSsh.some((r) => r.from_port <= 22 && r.to_port >= 22)).toBe(false);
+  });
+
+  it("grants SSM Session Manager and the CloudWatch agent", () => {
+    expect(single.text).toHaveResourceWithProperties(IamRolePolicyAttachment, {
+      policy_arn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+    });
+    expect(single.text).toHaveResourceWithProperties(IamRolePolicyAttachment, {
+      policy_arn: "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
+    });
+  });
+
+  it("launches Ubuntu 24.04 with IMDSv2 only and an encrypted 20 GB gp3 root volume", () => {
+    expect(single.text).toHaveResourceWithProperties(LaunchTemplate, {
+      image_id: UBUNTU_2404_AMI,
+      instance_type: "t3.small",
+      metadata_options: { http_endpoint: "enabled", http_tokens: "required", http_put_response_hop_limit: 1 },
+      block_device_mappings: [
+        {
+          device_name: "/dev/sda1",
+          ebs: { volume_size: 20, volume_type: "gp3", encrypted: "true", delete_on_termination: "true" },
+        },
+      ],
+    });
+    expect(UBUNTU_2404_AMI).toMatch(/^resolve:ssm:\/aws\/service\/canonical\/ubuntu\/server\/24\.04\/.*amd64/);
+  });
+
+  it("runs the instance from the launch template's latest version", () => {
+    const instance = onlyResource(single.json, "aws_instance");
+    expect(instance.launch_template).toEqual({
+      id: "${aws_launch_template.proxy_template.id}",
+      version: "${aws_launch_template.proxy_template.latest_version}",
+    });
+  });
+
+  it("allocates the Elastic IP on its own and attaches it with an association", () => {
+    expect(onlyResource(single.json, "aws_eip")).toMatchObject({ domain: "vpc" });
+    expect(single.text).toHaveResourceWithProperties(EipAssociation, {
+      allocation_id: "${aws_eip.proxy_ingress.allocation_id}",
+      instance_id: "${aws_instance.proxy.id}",
+    });
+  });
+
+  it("advertises the Elastic IP in the Kamailio config it boots with", () => {
+    const template = onlyResource(single.json, "aws_launch_template");
+    expect(template.user_data).toBe("${base64gzip(local.proxy_template_user_data)}");
+    const script = single.json.locals?.proxy_template_user_data as string;
+    expect(script).toContain('#!substdef "!ADVERTISED_ADDRESS!${aws_eip.proxy_ingress.public_ip}!g"');
+  });
+});

@@ -1,0 +1,135 @@
+import { environments } from "../../config/environments";
+import { parseEnvironment } from "../../config/schema";
+import { resourceAddresses } from "../../scripts/lib/stack-json";
+import { contrastingInput, validInput } from "../fixtures/environments";
+import { resourcesOf, synthEnvironment } from "../helpers";
+
+/**
+ * Terraform state addresses of the single-instance stack. Renaming a construct id changes
+ * an address, and Terraform then destroys and recreates that resource (for the Elastic IP:
+ * a new public address that Twilio does not know). Update this list, and the README's,
+ * only on purpose.
+ */
+const SINGLE_INSTANCE_ADDRESSES = [
+  "aws_eip.proxy_ingress",
+  "aws_eip_association.proxy_ingress_association",
+  "aws_iam_instance_profile.proxy_template_profile",
+  "aws_iam_role.proxy_template_role",
+  "aws_iam_role_policy_attachment.proxy_template_role_cloudwatch",
+  "aws_iam_role_policy_attachment.proxy_template_role_ssm",
+  "aws_instance.proxy",
+  "aws_internet_gateway.vpc_igw",
+  "aws_launch_template.proxy_template",
+  "aws_route.vpc_public_internet",
+  "aws_route_table.vpc_public",
+  "aws_route_table_association.vpc_public_us_east_1a_routes",
+  "aws_security_group.proxy_sg",
+  "aws_subnet.vpc_public_us_east_1a",
+  "aws_vpc.vpc",
+];
+
+/** Types that cannot carry tags in the AWS provider. */
+const UNTAGGABLE = new Set([
+  "aws_route",
+  "aws_route_table_association",
+  "aws_eip_association",
+  "aws_iam_role_policy_attachment",
+]);
+
+describe("SipProxyStack", () => {
+  const dev = synthEnvironment(environments[0]);
+
+  it("keeps the single-instance state addresses stable", () => {
+    expect(resourceAddresses(dev.json)).toEqual(SINGLE_INSTANCE_ADDRESSES);
+  });
+
+  it("tags every resource with Project, Environment and ManagedBy through the provider", () => {
+    const provider = (dev.json.provider?.aws as Array<{ default_tags: Array<{ tags: Record<string, string> }> }>)[0];
+    expect(provider.default_tags[0].tags).toEqual({
+      Owner: "voice-team",
+      Project: "sip-proxy",
+      Environment: "dev",
+      ManagedBy: "cdktf",
+    });
+  });
+
+  it("names every taggable resource after its stack", () => {
+    for (const [type, byName] of Object.entries(dev.json.resource ?? {})) {
+      if (UNTAGGABLE.has(type)) continue;
+      for (const [name, resource] of Object.entries(byName)) {
+        const tags = resource.tags as Record<string, string> | undefined;
+        if (type.startsWith("aws_iam_")) continue; // IAM resources carry their name in `name`
+        expect({ address: `${type}.${name}`, name: tags?.Name }).toEqual({
+          address: `${type}.${name}`,
+          name: expect.stringMatching(/^sip-proxy-dev/),
+        });
+      }
+    }
+  });
+
+  it("tags instances and volumes launched from the template, which default tags do not reach", () => {
+    const template = Object.values(resourcesOf(dev.json, "aws_launch_template"))[0];
+    const specs = template.tag_specifications as Array<{ resource_type: string; tags: Record<string, string> }>;
+    expect(specs.map((s) => s.resource_type)).toEqual(["instance", "volume"]);
+    for (const spec of specs) {
+      expect(spec.tags).toMatchObject({
+        Project: "sip-proxy",
+        Environment: "dev",
+        ManagedBy: "cdktf",
+        Name: "sip-proxy-dev",
+      });
+    }
+  });
+
+  it("has the outputs an operator needs, each with a description", () => {
+    const outputs = dev.json.output ?? {};
+    expect(Object.keys(outputs).sort()).toEqual(
+      ["console_access", "elastic_ip", "instance_id", "next_steps", "private_ip", "twilio_ip_acl", "twiml"].sort(),
+    );
+    for (const [name, output] of Object.entries(outputs)) {
+      expect({ name, description: output.description }).toEqual({ name, description: expect.stringMatching(/\w{3,}/) });
+    }
+    expect(outputs.twiml.value).toBe(
+      "<Response><Dial><Sip>sip:EXTENSION@${aws_eip.proxy_ingress.public_ip}:5060</Sip></Dial></Response>",
+    );
+    expect(outputs.twilio_ip_acl.value).toBe("${aws_eip.proxy_ingress.public_ip}/32");
+  });
+
+  it("keeps local state in the project root by default", () => {
+    expect(dev.json.terraform?.backend).toEqual({ local: { path: "../../../terraform.sip-proxy-dev.tfstate" } });
+  });
+
+  it("uses an encrypted, locked S3 backend with a key per environment when configured", () => {
+    const withS3 = synthEnvironment(contrastingInput);
+    expect(withS3.json.terraform?.backend).toEqual({
+      s3: {
+        bucket: "acme-terraform-state",
+        key: "voice/sip-proxy/contrast/terraform.tfstate",
+        region: "eu-west-1",
+        encrypt: true,
+        use_lockfile: true,
+      },
+    });
+    const other = synthEnvironment({ ...contrastingInput, name: "other" });
+    expect((other.json.terraform?.backend as { s3: { key: string } }).s3.key).toBe(
+      "voice/sip-proxy/other/terraform.tfstate",
+    );
+  });
+
+  it("writes no credentials or offline-only provider flags into the stack", () => {
+    for (const { text } of [dev, synthEnvironment(contrastingInput)]) {
+      expect(text).not.toMatch(
+        /access_key|secret_key|skip_credentials_validation|skip_requesting_account_id|skip_metadata_api_check/,
+      );
+    }
+  });
+
+  it("has no data sources, so plans need no AWS account", () => {
+    expect(JSON.parse(dev.text).data).toBeUndefined();
+  });
+
+  it("refuses an architecture it cannot build yet rather than synthesizing half a stack", () => {
+    expect(() => synthEnvironment({ ...validInput, architecture: "load-balanced" })).toThrow(/not implemented/);
+    expect(parseEnvironment({ ...validInput, architecture: "load-balanced" }).architecture).toBe("load-balanced");
+  });
+});

@@ -1,0 +1,119 @@
+import { gzipSync } from "node:zlib";
+import { environments } from "../../config/environments";
+import { parseEnvironment } from "../../config/schema";
+import { nodeSettingsFor } from "../../stacks/sip-proxy-stack";
+import { escapeTerraformTemplate } from "../../constructs/sip-launch-template";
+import { deployedUserData, embeddedKamailioConfig, synthesizeToMemory } from "../../scripts/lib/stack-json";
+import { PARAMETER_BLOCK, renderNodeUserData, renderTemplate } from "../../templates/render";
+import { contrastingInput, dev } from "../fixtures/environments";
+
+/** Splits a kamailio.cfg into its parameter block and everything else. */
+function splitConfig(cfg: string): { block: string; core: string } {
+  const begin = cfg.indexOf(PARAMETER_BLOCK.begin);
+  const end = cfg.indexOf(PARAMETER_BLOCK.end);
+  expect(begin).toBeGreaterThan(-1);
+  expect(end).toBeGreaterThan(begin);
+  return { block: cfg.slice(begin, end), core: cfg.slice(0, begin) + cfg.slice(end) };
+}
+
+describe("kamailio.cfg template", () => {
+  const stacks = synthesizeToMemory([dev, contrastingInput]);
+  const devCfg = embeddedKamailioConfig(deployedUserData(stacks.get("dev")!));
+  const otherCfg = embeddedKamailioConfig(deployedUserData(stacks.get("contrast")!));
+
+  it("is the same SIP core for two environments that differ in every setting", () => {
+    const a = splitConfig(devCfg);
+    const b = splitConfig(otherCfg);
+    expect(a.block).not.toEqual(b.block);
+    expect(a.core).toEqual(b.core);
+  });
+
+  it("keeps every per-environment value inside the parameter block", () => {
+    const { core } = splitConfig(otherCfg);
+    for (const value of [
+      "other-account.sip.ie1.twilio.com",
+      "54.171.127.192/26",
+      "5080",
+      "8000",
+      "60000",
+      "contrast",
+    ]) {
+      expect({ value, inCore: core.includes(value) }).toEqual({ value, inCore: false });
+    }
+  });
+
+  it("filters sources by the exact configured subnets, not by a text pattern", () => {
+    expect(otherCfg).toContain('#!define ALLOWED_SOURCES "54.171.127.192/26,35.156.191.128/25"');
+    expect(otherCfg).toContain('is_in_subnet("$si", ALLOWED_SOURCES)');
+    expect(otherCfg).not.toMatch(/\$si\s*=~/);
+  });
+
+  it("rewrites the Request-URI to the destination and records the advertised route", () => {
+    expect(devCfg).toContain('#!define DESTINATION_DOMAIN "example-dev.sip.twilio.com"');
+    expect(devCfg).toContain('$ru = "sip:" + $rU + "@" + DESTINATION_DOMAIN;');
+    expect(devCfg).toContain('record_route_preset("ADVERTISED_ADDRESS:SIP_PORT")');
+    expect(devCfg).toContain("listen=udp:PRIVATE_IP:SIP_PORT advertise ADVERTISED_ADDRESS:SIP_PORT");
+  });
+
+  it("never puts a #!define name inside a quoted string, where Kamailio would not expand it", () => {
+    const defines = [...devCfg.matchAll(/^#!define (\w+)/gm)].map((m) => m[1]);
+    expect(defines.length).toBeGreaterThan(3);
+    const quoted = [...devCfg.replace(/^#.*$/gm, "").matchAll(/"([^"\n]*)"/g)].map((m) => m[1]);
+    for (const name of defines) {
+      expect({ name, quotedUses: quoted.filter((q) => new RegExp(`\\b${name}\\b`).test(q)) }).toEqual({
+        name,
+        quotedUses: [],
+      });
+    }
+  });
+});
+
+describe("user-data template", () => {
+  it("stays under the 16 KB launch-template limit once gzipped and base64-encoded", () => {
+    for (const input of [...environments, contrastingInput]) {
+      const cfg = parseEnvironment(input);
+      // Worst case for the advertised address: a long DNS name.
+      const script = renderNodeUserData(nodeSettingsFor(cfg), `${"a".repeat(60)}.${"b".repeat(60)}.example.com`);
+      const encoded = gzipSync(script, { level: 9 }).toString("base64");
+      expect(encoded.length).toBeLessThan(16 * 1024);
+    }
+  });
+
+  it("embeds the kamailio.cfg rendered for the same settings", () => {
+    const cfg = parseEnvironment(dev);
+    const script = renderNodeUserData(nodeSettingsFor(cfg), "198.51.100.7");
+    const { sharedMemoryMb: _s, privateMemoryMb: _p, ...kamailio } = nodeSettingsFor(cfg);
+    void _s;
+    void _p;
+    expect(embeddedKamailioConfig(script)).toBe(
+      renderTemplate("kamailio", { ...kamailio, advertisedAddress: "198.51.100.7" }),
+    );
+  });
+
+  it("sizes Kamailio's memory from the config and caps it by the instance's RAM", () => {
+    const cfg = parseEnvironment({ ...dev, sip: { peakCallsPerSecond: 4000 } });
+    const script = renderNodeUserData(nodeSettingsFor(cfg), "198.51.100.7");
+    expect(script).toContain(`SHM_WANTED_MB=${cfg.sip.sharedMemoryMb}`);
+    expect(script).toMatch(/MEM_MB \/ 2/);
+    expect(script).toMatch(/-m \$SHM_MB -M \$PKG_MB -x tlsf/);
+  });
+
+  it("validates the config before starting Kamailio and restarts it on failure", () => {
+    const script = renderNodeUserData(nodeSettingsFor(parseEnvironment(dev)), "198.51.100.7");
+    const check = script.indexOf('kamailio -c "${KAMAILIO_ARGS[@]}"');
+    const start = script.indexOf("systemctl restart kamailio");
+    expect(check).toBeGreaterThan(-1);
+    expect(start).toBeGreaterThan(check);
+    expect(script).toContain("Restart=on-failure");
+    expect(script).toContain("ExecStartPre=/usr/sbin/kamailio -c");
+    expect(script).toMatch(/setup complete/);
+  });
+});
+
+describe("escapeTerraformTemplate", () => {
+  it("escapes Terraform template syntax but keeps cdktf tokens", () => {
+    expect(escapeTerraformTemplate('echo "${HOME}" %{x} ${TfToken[TOKEN.1]}')).toBe(
+      'echo "$${HOME}" %%{x} ${TfToken[TOKEN.1]}',
+    );
+  });
+});

@@ -1,0 +1,17 @@
+// Three layers, fastest first. `npm run test:unit` is the inner loop (no Kamailio, no
+// Terraform); `npm test` runs all three after installing the OS tools they need.
+const transform = {
+  "^.+\\.ts$": [
+    "@swc/jest",
+    { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } },
+  ],
+};
+const common = { testEnvironment: "node", transform, setupFilesAfterEnv: ["<rootDir>/__tests__/setup.ts"] };
+
+module.exports = {
+  projects: [
+    { ...common, displayName: "unit", testMatch: ["<rootDir>/__tests__/unit/**/*.test.ts"] },
+    { ...common, displayName: "tools", testMatch: ["<rootDir>/__tests__/tools/**/*.test.ts"] },
+    { ...common, displayName: "terraform", testMatch: ["<rootDir>/__tests__/terraform/**/*.test.ts"] },
+  ],
+};

@@ -1,0 +1,163 @@
+// Running a real Kamailio on loopback: config checks and short-lived test instances.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createSocket } from "node:dgram";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface CheckResult {
+  readonly ok: boolean;
+  readonly output: string;
+}
+
+/** `kamailio -c`: parse the config (modules are loaded but not initialised). */
+export function checkConfig(config: string, privateIp = "127.0.0.1"): CheckResult {
+  const dir = mkdtempSync(join(tmpdir(), "kamailio-check-"));
+  try {
+    const file = join(dir, "kamailio.cfg");
+    writeFileSync(file, config);
+    const result = spawnSync("kamailio", ["-c", "-f", file, "-A", `PRIVATE_IP=${privateIp}`], { encoding: "utf8" });
+    return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface RunningKamailio {
+  readonly pid: number;
+  /** Everything Kamailio logged so far (it runs in the foreground, logging to stderr). */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** A UDP port that is free on 127.0.0.1 right now. */
+export async function freeUdpPort(): Promise<number> {
+  const socket = createSocket("udp4");
+  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+/** An OPTIONS request addressed to the proxy itself (answered 200 by the SIP core). */
+export function optionsRequest(
+  target: { host: string; port: number },
+  callId = `probe-${Date.now()}-${Math.random()}`,
+): string {
+  return [
+    `OPTIONS sip:${target.host}:${target.port} SIP/2.0`,
+    "Via: SIP/2.0/UDP LOCAL_ADDRESS:LOCAL_PORT;branch=z9hG4bK-" + callId.replace(/\W/g, ""),
+    "Max-Forwards: 70",
+    `From: <sip:probe@LOCAL_ADDRESS>;tag=${Date.now()}`,
+    `To: <sip:${target.host}:${target.port}>`,
+    `Call-ID: ${callId}`,
+    "CSeq: 1 OPTIONS",
+    "Content-Length: 0",
+    "",
+    "",
+  ].join("\r\n");
+}
+
+/**
+ * Starts Kamailio in the foreground and waits until it answers an OPTIONS probe (real
+ * readiness, no fixed sleep). Always stop() it: the whole process group is killed.
+ */
+export async function startKamailio(
+  config: string,
+  listen: { host: string; port: number },
+  timeoutMs = 10000,
+): Promise<RunningKamailio> {
+  const dir = mkdtempSync(join(tmpdir(), "kamailio-run-"));
+  const file = join(dir, "kamailio.cfg");
+  writeFileSync(file, config);
+  const child: ChildProcess = spawn(
+    "kamailio",
+    [
+      "-DD",
+      "-E",
+      "-f",
+      file,
+      "-A",
+      `PRIVATE_IP=${listen.host}`,
+      "-m",
+      "64",
+      "-M",
+      "8",
+      "-Y",
+      dir,
+      "-P",
+      join(dir, "pid"),
+    ],
+    { detached: true, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let output = "";
+  child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
+
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null && child.pid) {
+      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+      const kill = (signal: NodeJS.Signals) => {
+        try {
+          process.kill(-child.pid!, signal);
+        } catch {
+          /* already gone */
+        }
+      };
+      kill("SIGTERM");
+      const timer = setTimeout(() => kill("SIGKILL"), 3000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  const started = Date.now();
+  for (;;) {
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`kamailio exited with ${child.exitCode}:\n${output}`);
+    }
+    if (Date.now() - started > timeoutMs) {
+      await stop();
+      throw new Error(`kamailio did not answer OPTIONS within ${timeoutMs} ms:\n${output}`);
+    }
+    try {
+      await sipRequest(optionsRequest(listen), listen, listen.host, 200);
+      break;
+    } catch {
+      /* not up yet */
+    }
+  }
+  return { pid: child.pid!, log: () => output, stop };
+}
+
+/** Sends one SIP request over UDP from `fromAddress` and resolves with the first reply. */
+export async function sipRequest(
+  message: string,
+  to: { host: string; port: number },
+  fromAddress: string,
+  timeoutMs = 3000,
+): Promise<string> {
+  const socket = createSocket("udp4");
+  await new Promise<void>((resolve) => socket.bind(0, fromAddress, resolve));
+  const { port } = socket.address();
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no SIP reply within ${timeoutMs} ms`)), timeoutMs);
+      socket.on("message", (data) => {
+        const text = data.toString();
+        if (text.startsWith("SIP/2.0 1")) return; // provisional
+        clearTimeout(timer);
+        resolve(text);
+      });
+      socket.send(
+        message.replace(/LOCAL_PORT/g, String(port)).replace(/LOCAL_ADDRESS/g, fromAddress),
+        to.port,
+        to.host,
+      );
+    });
+  } finally {
+    socket.close();
+  }
+}

@@ -1,0 +1,24 @@
+#!/bin/bash
+# The whole suite, as the README and CI run it: OS tools, type check, lint, then the
+# unit, tools (real Kamailio, shellcheck) and terraform (validate, offline plan) layers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "test tools"
+bash scripts/install-test-tools.sh
+if ! command -v terraform >/dev/null 2>&1; then
+  echo "terraform is not installed; the terraform layer will fail. Install Terraform >= 1.10." >&2
+fi
+
+step "typecheck"
+npx tsc --noEmit
+
+step "lint"
+npx eslint .
+npx prettier --check .
+shellcheck scripts/*.sh bench/synth .ci/run
+
+step "tests"
+npx jest "$@"
