@@ -2,6 +2,7 @@
 // Offline `terraform plan` of freshly synthesized stacks (all environments by default),
 // with mock credentials and the provider mirror. Nothing here can reach AWS: the provider
 // skips credential, account and region checks, and the stacks have no data sources.
+import { relative } from "node:path";
 import { environments } from "../config/environments";
 import { ConfigError } from "../config/schema";
 import { buildApp } from "../main";
@@ -39,7 +40,7 @@ function main(argv: string[]): number {
       failed++;
       continue;
     }
-    console.log(`=== ${cfg.stackName}: terraform plan (offline, mock credentials, in ${dir}) ===`);
+    console.log(`=== ${cfg.stackName}: terraform plan (offline, mock credentials, in ${relative(process.cwd(), dir)}) ===`);
     const plan = terraform(["plan", "-input=false", "-lock=false", "-refresh=false"], dir, env, true);
     if (plan.status !== 0) failed++;
   }

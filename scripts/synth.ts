@@ -3,7 +3,7 @@
 // On a bad environment: prints every bad field, removes that environment's stale output
 // (so nobody deploys an old copy by mistake) and exits 1 without writing anything.
 import { existsSync, readFileSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { buildApp } from "../main";
 import { ConfigError } from "../config/schema";
@@ -30,7 +30,7 @@ function main(): number {
       const file = join(outdir, "stacks", cfg.stackName, "cdk.tf.json");
       const json = JSON.parse(readFileSync(file, "utf8")) as { resource?: Record<string, Record<string, unknown>> };
       const count = Object.values(json.resource ?? {}).reduce((n, byName) => n + Object.keys(byName).length, 0);
-      console.log(`synthesized ${cfg.stackName} (${cfg.architecture}, ${count} resources) -> ${file}`);
+      console.log(`synthesized ${cfg.stackName} (${cfg.architecture}, ${count} resources) -> ${relative(process.cwd(), file)}`);
     }
     console.log(`${configs.length} environment(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return 0;
