@@ -40,7 +40,9 @@ function main(argv: string[]): number {
       failed++;
       continue;
     }
-    console.log(`=== ${cfg.stackName}: terraform plan (offline, mock credentials, in ${relative(process.cwd(), dir)}) ===`);
+    console.log(
+      `=== ${cfg.stackName}: terraform plan (offline, mock credentials, in ${relative(process.cwd(), dir)}) ===`,
+    );
     const plan = terraform(["plan", "-input=false", "-lock=false", "-refresh=false"], dir, env, true);
     if (plan.status !== 0) failed++;
   }

@@ -30,7 +30,9 @@ function main(): number {
       const file = join(outdir, "stacks", cfg.stackName, "cdk.tf.json");
       const json = JSON.parse(readFileSync(file, "utf8")) as { resource?: Record<string, Record<string, unknown>> };
       const count = Object.values(json.resource ?? {}).reduce((n, byName) => n + Object.keys(byName).length, 0);
-      console.log(`synthesized ${cfg.stackName} (${cfg.architecture}, ${count} resources) -> ${relative(process.cwd(), file)}`);
+      console.log(
+        `synthesized ${cfg.stackName} (${cfg.architecture}, ${count} resources) -> ${relative(process.cwd(), file)}`,
+      );
     }
     console.log(`${configs.length} environment(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return 0;
