@@ -50,6 +50,12 @@ const HINTS: Record<string, string> = {
   stateBackend:
     'use { bucket: "my-tf-state", keyPrefix: "sip-proxy", region: "us-east-1" } or leave it out for local state',
   sip: "see the `sip` settings documented in config/schema.ts",
+  natGateways: 'use "single" (one egress IP) or "per-az" (survives a zone loss, one egress IP per zone)',
+  autoscaling: "use { min, desired, max } with 1 <= min <= desired <= max <= 100",
+  "autoscaling.healthCheckGraceSeconds": "use 60 to 1800 seconds; first boot installs Kamailio in about 3 minutes",
+  dns: 'use { name: "sip.example.com", hostedZoneId: "Z0123456789ABC" } (hostedZoneId optional)',
+  "dns.name": "use a fully qualified host name such as sip.example.com",
+  "dns.hostedZoneId": "use the Route 53 hosted zone id (Z followed by letters and digits) that holds dns.name",
   "sip.port": "use a port from 1024 to 65535 (5060 is the SIP default)",
   "sip.transactionTimeoutMs": "use 1000 to 32000 ms; the time to wait for any reply from the destination",
   "sip.ringTimeoutMs": "use 10000 to 300000 ms; how long a call may ring before the proxy gives up",
@@ -81,6 +87,30 @@ const sipSchema = z.strictObject({
    * the transaction lifetime, plus headroom); the instance caps it at half its RAM.
    */
   peakCallsPerSecond: z.number().int().min(1).max(20000).default(1000),
+});
+
+const autoscalingSchema = z.strictObject({
+  /** @default 2 — two instances keep a call path when one fails. */
+  min: z.number().int().min(1).max(100).default(2),
+  /** @default min */
+  desired: z.number().int().min(1).max(100).optional(),
+  /** @default 10 */
+  max: z.number().int().min(1).max(100).default(10),
+  /** @default 300 — time for first boot (apt install, config check) before ELB health counts. */
+  healthCheckGraceSeconds: z.number().int().min(60).max(1800).default(300),
+});
+
+const dnsSchema = z.strictObject({
+  /** Name Twilio dials and Kamailio advertises instead of an IP address. */
+  name: z
+    .string()
+    .max(253)
+    .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "is not a fully qualified host name"),
+  /** @default none — no record is created; point the name at the proxy yourself. */
+  hostedZoneId: z
+    .string()
+    .regex(/^Z[A-Z0-9]{1,32}$/, "is not a Route 53 hosted zone id")
+    .optional(),
 });
 
 const stateBackendSchema = z.strictObject({
@@ -140,6 +170,18 @@ const environmentSchema = z.strictObject({
   /** @default none — Terraform state stays in a local file next to the stack. */
   stateBackend: stateBackendSchema.optional(),
   sip: sipSchema.default(() => sipSchema.parse({})),
+  /**
+   * Load-balanced only. @default "single" — one NAT gateway, one egress IP to whitelist;
+   * "per-az" survives the loss of a zone but adds an egress IP per zone.
+   */
+  natGateways: z.enum(["single", "per-az"]).optional(),
+  /** Load-balanced only. @default { min: 2, desired: min, max: 10, healthCheckGraceSeconds: 300 } */
+  autoscaling: autoscalingSchema.optional(),
+  /**
+   * @default none — Twilio dials the Elastic IP. With a name, Kamailio advertises the name and
+   * `twiml` uses it; with hostedZoneId too, an A record (TTL 300) is created for it.
+   */
+  dns: dnsSchema.optional(),
 });
 
 /** What an operator writes in config/environments/<env>.ts. */
@@ -161,6 +203,19 @@ export interface SipSettings {
   readonly sharedMemoryMb: number;
   /** Private memory per Kamailio process. */
   readonly privateMemoryMb: number;
+}
+
+export interface LoadBalancingSettings {
+  readonly natGateways: "single" | "per-az";
+  readonly min: number;
+  readonly desired: number;
+  readonly max: number;
+  readonly healthCheckGraceSeconds: number;
+}
+
+export interface DnsSettings {
+  readonly name: string;
+  readonly hostedZoneId?: string;
 }
 
 export interface StateBackendConfig {
@@ -188,6 +243,9 @@ export interface EnvironmentConfig {
   readonly logLevel: LogLevel;
   readonly stateBackend?: StateBackendConfig;
   readonly sip: SipSettings;
+  /** Present exactly when architecture is "load-balanced". */
+  readonly loadBalancing?: LoadBalancingSettings;
+  readonly dns?: DnsSettings;
 }
 
 /** Measured: ~145 MB of shared memory per 1,000 calls/s (DESIGN.md capacity facts). */
@@ -259,6 +317,29 @@ function checkCrossFields(p: Parsed, add: AddIssue): void {
     }
   }
 
+  if (p.architecture === "single") {
+    for (const field of ["natGateways", "autoscaling"] as const) {
+      if (p[field] !== undefined) {
+        add(field, "only applies to the load-balanced architecture", `remove it, or set architecture: "load-balanced"`);
+      }
+    }
+  } else {
+    if (p.natGateways === "per-az" && p.availabilityZones.length === 1) {
+      add(
+        "natGateways",
+        'is "per-az" with a single zone, which is the same as "single" under another name',
+        'write "single", or list more zones',
+      );
+    }
+    const a = p.autoscaling;
+    if (a) {
+      if (a.min > a.max) add("autoscaling.min", `is above autoscaling.max (${a.max})`, "lower min or raise max");
+      if (a.desired !== undefined && (a.desired < a.min || a.desired > a.max)) {
+        add("autoscaling.desired", `is outside [min, max] = [${a.min}, ${a.max}]`, "pick a value between min and max");
+      }
+    }
+  }
+
   if (p.sip.ringTimeoutMs <= p.sip.transactionTimeoutMs) {
     add(
       "sip.ringTimeoutMs",
@@ -315,6 +396,19 @@ function resolve(p: Parsed): EnvironmentConfig {
       sharedMemoryMb: sharedMemoryFor(p.sip.peakCallsPerSecond),
       privateMemoryMb: 16,
     },
+    loadBalancing: p.architecture === "load-balanced" ? resolveLoadBalancing(p) : undefined,
+    dns: p.dns,
+  };
+}
+
+function resolveLoadBalancing(p: Parsed): LoadBalancingSettings {
+  const a = autoscalingSchema.parse(p.autoscaling ?? {});
+  return {
+    natGateways: p.natGateways ?? "single",
+    min: a.min,
+    desired: a.desired ?? a.min,
+    max: a.max,
+    healthCheckGraceSeconds: a.healthCheckGraceSeconds,
   };
 }
 

@@ -3,9 +3,10 @@ import { Token } from "cdktf";
 import { Eip } from "@cdktf/provider-aws/lib/eip";
 import { EipAssociation } from "@cdktf/provider-aws/lib/eip-association";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
-import { SecurityGroup, type SecurityGroupIngress } from "@cdktf/provider-aws/lib/security-group";
+import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { renderNodeUserData, type ProxyNodeSettings } from "../templates/render";
 import { SipLaunchTemplate } from "./sip-launch-template";
+import { SipSecurityGroup } from "./sip-security-group";
 
 export interface SipInstanceProps {
   /** Prefix for names and Name tags, e.g. `sip-proxy-dev`. */
@@ -21,6 +22,11 @@ export interface SipInstanceProps {
   readonly instanceType?: string;
   /** @default 20 */
   readonly rootVolumeGb?: number;
+  /**
+   * Name Kamailio advertises instead of the Elastic IP (it must resolve to the Elastic IP).
+   * @default none — the Elastic IP
+   */
+  readonly advertisedName?: string;
   /** Tags for the instance and its volume (see SipLaunchTemplateProps.launchTags). @default {} */
   readonly launchTags?: Readonly<Record<string, string>>;
   /** Kamailio and boot settings; the advertised address is this construct's Elastic IP. */
@@ -42,36 +48,15 @@ export class SipInstance extends Construct {
 
   constructor(scope: Construct, id: string, props: SipInstanceProps) {
     super(scope, id);
-    const port = props.node.sipPort;
 
-    const sipRule = (protocol: "udp" | "tcp"): SecurityGroupIngress => ({
-      description: `SIP over ${protocol.toUpperCase()} from Twilio signaling ranges`,
-      protocol,
-      fromPort: port,
-      toPort: port,
-      cidrBlocks: [...props.allowedSipCidrs],
-    });
-    const ingress = [sipRule("udp"), sipRule("tcp")];
-    if (props.sshCidr) {
-      ingress.push({
-        description: "SSH from the operator network",
-        protocol: "tcp",
-        fromPort: 22,
-        toPort: 22,
-        cidrBlocks: [props.sshCidr],
-      });
-    }
-
-    this.securityGroup = new SecurityGroup(this, "sg", {
-      name: `${props.namePrefix}-sip`,
-      description: "SIP proxy: SIP from Twilio only",
+    this.securityGroup = new SipSecurityGroup(this, "sg", {
+      namePrefix: props.namePrefix,
       vpcId: props.vpcId,
-      ingress,
-      // Outbound: SIP to the destination (DNS-named, addresses change), DNS, apt, SSM.
-      egress: [{ description: "All outbound", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }],
-      tags: { Name: `${props.namePrefix}-sip` },
-      lifecycle: { createBeforeDestroy: true },
-    });
+      description: "SIP proxy: SIP from Twilio only",
+      port: props.node.sipPort,
+      sipSources: [{ label: "Twilio signaling ranges", cidrs: props.allowedSipCidrs }],
+      sshCidr: props.sshCidr,
+    }).securityGroup;
 
     this.elasticIp = new Eip(this, "ingress", {
       domain: "vpc",
@@ -84,7 +69,7 @@ export class SipInstance extends Construct {
       rootVolumeGb: props.rootVolumeGb,
       securityGroupIds: [this.securityGroup.id],
       launchTags: props.launchTags,
-      userData: renderNodeUserData(props.node, this.elasticIp.publicIp),
+      userData: renderNodeUserData(props.node, props.advertisedName ?? this.elasticIp.publicIp),
     });
 
     this.instance = new Instance(this, "Default", {

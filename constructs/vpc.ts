@@ -1,5 +1,7 @@
 import { Construct } from "constructs";
+import { Eip } from "@cdktf/provider-aws/lib/eip";
 import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
+import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
 import { Route } from "@cdktf/provider-aws/lib/route";
 import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
 import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
@@ -17,18 +19,35 @@ export interface VpcProps {
   readonly cidr: string;
   /** One public subnet per entry, routed to the internet gateway. At least one. */
   readonly publicSubnets: readonly SubnetSpec[];
+  /**
+   * Private subnets, routed to the internet through NAT gateways. Each zone needs a public
+   * subnet (where its NAT gateway lives).
+   * @default [] — no private subnets, no NAT
+   */
+  readonly privateSubnets?: readonly SubnetSpec[];
+  /**
+   * NAT gateways for the private subnets, each with its own Elastic IP (the egress address a
+   * destination whitelists). "single": one, in the first zone; every private subnet uses it.
+   * "per-az": one per zone, so losing a zone does not cut the others' egress.
+   * @default "single" — ignored without private subnets
+   */
+  readonly natGateways?: "single" | "per-az";
 }
 
 /**
- * The network: a VPC, one public subnet per availability zone and an internet gateway.
- * Subnet construct ids are keyed by zone name, so adding a zone never renumbers (and
- * replaces) an existing subnet. Private subnets and NAT belong here too when an
- * architecture needs them.
+ * The network: a VPC, one public subnet per availability zone and an internet gateway, and
+ * optionally private subnets that reach the internet through NAT gateways. Construct ids
+ * are keyed by zone name, so adding a zone never renumbers (and replaces) an existing subnet.
+ * Each private subnet has its own route table, so switching NAT modes only edits routes.
  */
 export class Vpc extends Construct {
   readonly vpc: AwsVpc;
   readonly publicSubnets: readonly Subnet[];
   readonly publicRouteTable: RouteTable;
+  readonly privateSubnets: readonly Subnet[];
+  readonly natGateways: readonly NatGateway[];
+  /** Elastic IPs of the NAT gateways, in zone order: the private subnets' egress addresses. */
+  readonly natElasticIps: readonly Eip[];
 
   constructor(scope: Construct, id: string, props: VpcProps) {
     super(scope, id);
@@ -68,6 +87,60 @@ export class Vpc extends Construct {
       new RouteTableAssociation(this, `public-${spec.availabilityZone}-routes`, {
         subnetId: subnet.id,
         routeTableId: this.publicRouteTable.id,
+      });
+      return subnet;
+    });
+
+    const privateSpecs = props.privateSubnets ?? [];
+    const publicByZone = new Map(props.publicSubnets.map((spec, i) => [spec.availabilityZone, this.publicSubnets[i]]));
+    for (const spec of privateSpecs) {
+      if (!publicByZone.has(spec.availabilityZone)) {
+        throw new Error(`Vpc: private subnet in ${spec.availabilityZone} has no public subnet for its NAT gateway`);
+      }
+    }
+    const natZones =
+      privateSpecs.length === 0
+        ? []
+        : (props.natGateways ?? "single") === "single"
+          ? [privateSpecs[0].availabilityZone]
+          : privateSpecs.map((spec) => spec.availabilityZone);
+
+    // Keyed by zone: going from "single" to "per-az" adds gateways and keeps the first one
+    // (and the egress IP already whitelisted at the destination).
+    this.natElasticIps = natZones.map(
+      (az) => new Eip(this, `nat-${az}`, { domain: "vpc", tags: { Name: `${props.namePrefix}-nat-${az}` } }),
+    );
+    this.natGateways = natZones.map(
+      (az, i) =>
+        new NatGateway(this, `nat-${az}-gateway`, {
+          allocationId: this.natElasticIps[i].allocationId,
+          subnetId: publicByZone.get(az)!.id,
+          tags: { Name: `${props.namePrefix}-nat-${az}` },
+          dependsOn: [igw],
+        }),
+    );
+    const natForZone = (az: string) => this.natGateways[natZones.includes(az) ? natZones.indexOf(az) : 0];
+
+    this.privateSubnets = privateSpecs.map((spec) => {
+      const subnet = new Subnet(this, `private-${spec.availabilityZone}`, {
+        vpcId: this.vpc.id,
+        cidrBlock: spec.cidr,
+        availabilityZone: spec.availabilityZone,
+        mapPublicIpOnLaunch: false,
+        tags: { Name: `${props.namePrefix}-private-${spec.availabilityZone}`, Tier: "private" },
+      });
+      const table = new RouteTable(this, `private-${spec.availabilityZone}-table`, {
+        vpcId: this.vpc.id,
+        tags: { Name: `${props.namePrefix}-private-${spec.availabilityZone}` },
+      });
+      new Route(this, `private-${spec.availabilityZone}-egress`, {
+        routeTableId: table.id,
+        destinationCidrBlock: "0.0.0.0/0",
+        natGatewayId: natForZone(spec.availabilityZone).id,
+      });
+      new RouteTableAssociation(this, `private-${spec.availabilityZone}-routes`, {
+        subnetId: subnet.id,
+        routeTableId: table.id,
       });
       return subnet;
     });

@@ -1,7 +1,9 @@
 import { Construct, type Node } from "constructs";
 import { LocalBackend, S3Backend, TerraformElement, TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import type { EnvironmentConfig } from "../config/schema";
+import { SipAutoscaling } from "../constructs/sip-autoscaling";
 import { SipInstance } from "../constructs/sip-instance";
 import { Vpc } from "../constructs/vpc";
 import type { ProxyNodeSettings } from "../templates/render";
@@ -51,37 +53,80 @@ export class SipProxyStack extends TerraformStack {
       backend.addOverride("use_lockfile", true);
     }
 
+    const loadBalancing = cfg.loadBalancing;
     const vpc = new Vpc(this, "vpc", {
       namePrefix: cfg.stackName,
       cidr: cfg.vpcCidr,
       publicSubnets: cfg.publicSubnets,
+      privateSubnets: loadBalancing ? cfg.privateSubnets : [],
+      natGateways: loadBalancing?.natGateways,
     });
 
-    const node = nodeSettingsFor(cfg);
-
-    if (cfg.architecture !== "single") {
-      throw new Error(
-        `${cfg.name}: architecture "${cfg.architecture}" is not implemented yet (issue: load-balanced architecture)`,
-      );
-    }
-
-    const proxy = new SipInstance(this, "proxy", {
+    const common = {
       namePrefix: cfg.stackName,
       vpcId: vpc.vpc.id,
-      subnetId: vpc.publicSubnets[0].id,
       allowedSipCidrs: cfg.allowedSourceCidrs,
-      sshCidr: cfg.sshCidr,
       instanceType: cfg.instanceType,
       rootVolumeGb: cfg.rootVolumeGb,
       launchTags: commonTags,
-      node,
-    });
-    this.singleInstanceOutputs(cfg, proxy);
+      advertisedName: cfg.dns?.name,
+      node: nodeSettingsFor(cfg),
+    };
+
+    if (!loadBalancing) {
+      const proxy = new SipInstance(this, "proxy", {
+        ...common,
+        subnetId: vpc.publicSubnets[0].id,
+        sshCidr: cfg.sshCidr,
+      });
+      const address = this.dnsRecord(cfg, [proxy.elasticIp.publicIp]) ?? proxy.elasticIp.publicIp;
+      this.singleInstanceOutputs(cfg, proxy, address);
+    } else {
+      const proxies = new SipAutoscaling(this, "proxy", {
+        ...common,
+        vpcCidr: cfg.vpcCidr,
+        publicSubnets: vpc.publicSubnets.map((subnet, i) => ({
+          availabilityZone: cfg.publicSubnets[i].availabilityZone,
+          subnetId: subnet.id,
+        })),
+        privateSubnetIds: vpc.privateSubnets.map((subnet) => subnet.id),
+        minSize: loadBalancing.min,
+        desiredCapacity: loadBalancing.desired,
+        maxSize: loadBalancing.max,
+        healthCheckGraceSeconds: loadBalancing.healthCheckGraceSeconds,
+      });
+      const nlbIps = proxies.nlbElasticIps.map((eip) => eip.publicIp);
+      const address = this.dnsRecord(cfg, nlbIps) ?? nlbIps[0];
+      this.loadBalancedOutputs(cfg, proxies, vpc, address);
+    }
   }
 
-  private singleInstanceOutputs(cfg: EnvironmentConfig, proxy: SipInstance): void {
+  /** With dns.hostedZoneId, an A record for the proxy's public addresses; returns the name. */
+  private dnsRecord(cfg: EnvironmentConfig, addresses: string[]): string | undefined {
+    if (!cfg.dns) return undefined;
+    if (cfg.dns.hostedZoneId) {
+      new Route53Record(this, "dns", {
+        zoneId: cfg.dns.hostedZoneId,
+        name: cfg.dns.name,
+        type: "A",
+        ttl: 300,
+        records: addresses,
+      });
+    }
+    return cfg.dns.name;
+  }
+
+  private twimlOutput(cfg: EnvironmentConfig, address: string, dialledAddress: string): string {
+    const sipUri = `sip:EXTENSION@${address}:${cfg.sip.port}`;
+    new TerraformOutput(this, "twiml", {
+      value: `<Response><Dial><Sip>${sipUri}</Sip></Dial></Response>`,
+      description: `TwiML for the source number (dials ${dialledAddress}); replace EXTENSION with the user part to dial at the destination.`,
+    });
+    return sipUri;
+  }
+
+  private singleInstanceOutputs(cfg: EnvironmentConfig, proxy: SipInstance, address: string): void {
     const ip = proxy.elasticIp.publicIp;
-    const sipUri = `sip:EXTENSION@${ip}:${cfg.sip.port}`;
     new TerraformOutput(this, "elastic_ip", {
       value: ip,
       description:
@@ -99,10 +144,7 @@ export class SipProxyStack extends TerraformStack {
       value: `aws ssm start-session --region ${cfg.region} --target ${proxy.instance.id}`,
       description: "Shell on the instance through SSM Session Manager (no SSH needed).",
     });
-    new TerraformOutput(this, "twiml", {
-      value: `<Response><Dial><Sip>${sipUri}</Sip></Dial></Response>`,
-      description: "TwiML for the source number; replace EXTENSION with the user part to dial at the destination.",
-    });
+    const sipUri = this.twimlOutput(cfg, address, "the Elastic IP");
     new TerraformOutput(this, "twilio_ip_acl", {
       value: `${ip}/32`,
       description: `Entry for the IP Access Control List of ${cfg.destinationDomain}.`,
@@ -113,6 +155,42 @@ export class SipProxyStack extends TerraformStack {
         `2. Source account: point the phone number at TwiML <Dial><Sip>${sipUri}</Sip></Dial>.`,
         `3. Wait for setup (about 3 minutes): ${cfg.region} instance ${proxy.instance.id}, check /var/log/sip-proxy-setup.log for "setup complete".`,
         "4. Place a test call; Kamailio's per-call log is /var/log/kamailio.log (lines starting SIPLOG).",
+      ].join("\n"),
+      description: "What to do after deploying.",
+    });
+  }
+
+  private loadBalancedOutputs(cfg: EnvironmentConfig, proxies: SipAutoscaling, vpc: Vpc, address: string): void {
+    const natIps = vpc.natElasticIps.map((eip) => eip.publicIp);
+    const nlbIps = proxies.nlbElasticIps.map((eip) => eip.publicIp);
+    new TerraformOutput(this, "nlb_elastic_ips", {
+      value: nlbIps,
+      description: "Where Twilio sends calls (TwiML). NOT for the destination's IP ACL: calls leave through NAT.",
+    });
+    new TerraformOutput(this, "nat_gateway_ips", {
+      value: natIps,
+      description: "Egress addresses of the proxies: the destination sees every call come from one of these.",
+    });
+    new TerraformOutput(this, "asg_name", {
+      value: proxies.group.name,
+      description: "Auto Scaling Group of the proxies (instances, scaling activity, instance refresh).",
+    });
+    new TerraformOutput(this, "target_group_arn", {
+      value: proxies.targetGroup.arn,
+      description: "NLB target group: which instances are healthy and receiving calls.",
+    });
+    const sipUri = this.twimlOutput(cfg, address, "the NLB");
+    const acl = natIps.map((ip) => `${ip}/32`);
+    new TerraformOutput(this, "twilio_ip_acl", {
+      value: acl,
+      description: `Entries for the IP Access Control List of ${cfg.destinationDomain}: every NAT gateway IP, never the NLB IP.`,
+    });
+    new TerraformOutput(this, "next_steps", {
+      value: [
+        `1. Destination account: add each NAT gateway IP as /32 to the IP Access Control List of ${cfg.destinationDomain}: ${acl.join(", ")}. Do NOT add the NLB IP: calls leave through NAT.`,
+        `2. Source account: point the phone number at TwiML <Dial><Sip>${sipUri}</Sip></Dial>.`,
+        `3. Wait for the instances to turn healthy (about 5 minutes): aws elbv2 describe-target-health --region ${cfg.region} --target-group-arn ${proxies.targetGroup.arn}`,
+        "4. Place a test call; each instance logs to /var/log/kamailio.log (lines starting SIPLOG).",
       ].join("\n"),
       description: "What to do after deploying.",
     });

@@ -56,6 +56,17 @@ describe("parseEnvironment", () => {
     expect(high % 64).toBe(0);
   });
 
+  it("resolves load-balancing defaults only for the load-balanced architecture", () => {
+    expect(parseEnvironment(validInput).loadBalancing).toBeUndefined();
+    expect(parseEnvironment({ ...validInput, architecture: "load-balanced" }).loadBalancing).toEqual({
+      natGateways: "single",
+      min: 2,
+      desired: 2,
+      max: 10,
+      healthCheckGraceSeconds: 300,
+    });
+  });
+
   it("accepts every shipped environment", () => {
     expect(() => parseEnvironments(environments)).not.toThrow();
   });
@@ -95,6 +106,24 @@ describe("parseEnvironment", () => {
     ],
     ["a bad state bucket name", { stateBackend: { bucket: "Bad_Bucket" } }, "stateBackend.bucket"],
     ["a name with capitals", { name: "Prod" }, "name"],
+    ["autoscaling on a single instance", { autoscaling: { min: 2 } }, "autoscaling"],
+    ["NAT gateways on a single instance", { natGateways: "single" }, "natGateways"],
+    ["min above max", { architecture: "load-balanced", autoscaling: { min: 5, max: 3 } }, "autoscaling.min"],
+    [
+      "desired below min",
+      { architecture: "load-balanced", autoscaling: { min: 2, desired: 1, max: 4 } },
+      "autoscaling.desired",
+    ],
+    [
+      "desired above max",
+      { architecture: "load-balanced", autoscaling: { min: 2, desired: 5, max: 4 } },
+      "autoscaling.desired",
+    ],
+    ["per-az NAT with one zone", { architecture: "load-balanced", natGateways: "per-az" }, "natGateways"],
+    ["an unknown NAT mode", { architecture: "load-balanced", natGateways: "both" }, "natGateways"],
+    ["a zero-instance group", { architecture: "load-balanced", autoscaling: { min: 0 } }, "autoscaling.min"],
+    ["a DNS name that is not a host name", { dns: { name: "https://sip.example.com" } }, "dns.name"],
+    ["a malformed hosted zone id", { dns: { name: "sip.example.com", hostedZoneId: "zone-1" } }, "dns.hostedZoneId"],
   ];
 
   it.each(badInputs)("rejects %s, naming the field", (_label, override, path) => {

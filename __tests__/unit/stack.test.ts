@@ -1,7 +1,6 @@
 import { environments } from "../../config/environments";
-import { parseEnvironment } from "../../config/schema";
 import { resourceAddresses } from "../../scripts/lib/stack-json";
-import { contrastingInput, validInput } from "../fixtures/environments";
+import { contrastingInput } from "../fixtures/environments";
 import { resourcesOf, synthEnvironment } from "../helpers";
 
 /**
@@ -126,10 +125,5 @@ describe("SipProxyStack", () => {
 
   it("has no data sources, so plans need no AWS account", () => {
     expect(JSON.parse(dev.text).data).toBeUndefined();
-  });
-
-  it("refuses an architecture it cannot build yet rather than synthesizing half a stack", () => {
-    expect(() => synthEnvironment({ ...validInput, architecture: "load-balanced" })).toThrow(/not implemented/);
-    expect(parseEnvironment({ ...validInput, architecture: "load-balanced" }).architecture).toBe("load-balanced");
   });
 });

@@ -5,7 +5,7 @@ import { nodeSettingsFor } from "../../stacks/sip-proxy-stack";
 import { escapeTerraformTemplate } from "../../constructs/sip-launch-template";
 import { deployedUserData, embeddedKamailioConfig, synthesizeToMemory } from "../../scripts/lib/stack-json";
 import { PARAMETER_BLOCK, renderNodeUserData, renderTemplate } from "../../templates/render";
-import { contrastingInput, dev } from "../fixtures/environments";
+import { contrastingInput, dev, loadBalancedInput } from "../fixtures/environments";
 
 /** Splits a kamailio.cfg into its parameter block and everything else. */
 function splitConfig(cfg: string): { block: string; core: string } {
@@ -17,15 +17,24 @@ function splitConfig(cfg: string): { block: string; core: string } {
 }
 
 describe("kamailio.cfg template", () => {
-  const stacks = synthesizeToMemory([dev, contrastingInput]);
+  const stacks = synthesizeToMemory([dev, contrastingInput, loadBalancedInput]);
   const devCfg = embeddedKamailioConfig(deployedUserData(stacks.get("dev")!));
   const otherCfg = embeddedKamailioConfig(deployedUserData(stacks.get("contrast")!));
+  const lbCfg = embeddedKamailioConfig(deployedUserData(stacks.get("lbtest")!));
 
   it("is the same SIP core for two environments that differ in every setting", () => {
     const a = splitConfig(devCfg);
     const b = splitConfig(otherCfg);
     expect(a.block).not.toEqual(b.block);
     expect(a.core).toEqual(b.core);
+  });
+
+  it("is the same SIP core for the single and the load-balanced architecture", () => {
+    const single = splitConfig(devCfg);
+    const balanced = splitConfig(lbCfg);
+    expect(balanced.block).toContain("${aws_eip.proxy_nlb_us_west_2a.public_ip}");
+    expect(balanced.block).not.toEqual(single.block);
+    expect(balanced.core).toEqual(single.core);
   });
 
   it("keeps every per-environment value inside the parameter block", () => {

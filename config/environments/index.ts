@@ -2,5 +2,7 @@
 // each becomes its own stack (`sip-proxy-<name>`) with its own Terraform state.
 import type { EnvironmentInput } from "../schema";
 import { dev } from "./dev";
+import { prod } from "./prod";
+import { staging } from "./staging";
 
-export const environments: readonly EnvironmentInput[] = [dev];
+export const environments: readonly EnvironmentInput[] = [dev, staging, prod];

@@ -1,0 +1,240 @@
+import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
+import { Lb } from "@cdktf/provider-aws/lib/lb";
+import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
+import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
+import { environments } from "../../config/environments";
+import { CPU_TARGET_PERCENT, NETWORK_IN_TARGET_BYTES_PER_MINUTE } from "../../constructs/sip-autoscaling";
+import { resourceAddresses } from "../../scripts/lib/stack-json";
+import { loadBalancedInput } from "../fixtures/environments";
+import { onlyResource, resourcesOf, synthEnvironment } from "../helpers";
+
+type Rule = { protocol: string; from_port: number; to_port: number; cidr_blocks: string[] };
+
+const byName = (name: string) => environments.find((e) => e.name === name)!;
+
+describe("load-balanced architecture", () => {
+  const lb = synthEnvironment(loadBalancedInput);
+  const prod = synthEnvironment(byName("prod"));
+  const staging = synthEnvironment(byName("staging"));
+
+  it("puts an internet-facing NLB in the public subnets with one Elastic IP per subnet", () => {
+    expect(lb.text).toHaveResourceWithProperties(Lb, {
+      load_balancer_type: "network",
+      internal: false,
+      enable_cross_zone_load_balancing: true,
+      subnet_mapping: [
+        {
+          subnet_id: "${aws_subnet.vpc_public_us_west_2a.id}",
+          allocation_id: "${aws_eip.proxy_nlb_us_west_2a.allocation_id}",
+        },
+        {
+          subnet_id: "${aws_subnet.vpc_public_us_west_2b.id}",
+          allocation_id: "${aws_eip.proxy_nlb_us_west_2b.allocation_id}",
+        },
+      ],
+    });
+    expect(onlyResource(staging.json, "aws_lb").enable_cross_zone_load_balancing).toBe(false);
+  });
+
+  it("forwards SIP over UDP and TCP to one target group with TCP health checks, stickiness and a short drain", () => {
+    expect(lb.text).toHaveResourceWithProperties(LbListener, {
+      port: 5070,
+      protocol: "TCP_UDP",
+      default_action: [{ type: "forward", target_group_arn: "${aws_lb_target_group.proxy_targets.arn}" }],
+    });
+    expect(lb.text).toHaveResourceWithProperties(LbTargetGroup, {
+      port: 5070,
+      protocol: "TCP_UDP",
+      target_type: "instance",
+      deregistration_delay: "30",
+      connection_termination: true,
+      stickiness: { type: "source_ip", enabled: true },
+      health_check: { protocol: "TCP", port: "5070", interval: 30, healthy_threshold: 2, unhealthy_threshold: 2 },
+    });
+  });
+
+  it("runs the group in the private subnets with ELB health checks and the configured sizes", () => {
+    expect(lb.text).toHaveResourceWithProperties(AutoscalingGroup, {
+      min_size: 3,
+      desired_capacity: 4,
+      max_size: 6,
+      health_check_type: "ELB",
+      health_check_grace_period: 400,
+      vpc_zone_identifier: ["${aws_subnet.vpc_private_us_west_2a.id}", "${aws_subnet.vpc_private_us_west_2b.id}"],
+      target_group_arns: ["${aws_lb_target_group.proxy_targets.arn}"],
+      metrics_granularity: "1Minute",
+      lifecycle: { ignore_changes: ["desired_capacity"] },
+    });
+    const group = onlyResource(prod.json, "aws_autoscaling_group");
+    expect([group.min_size, group.desired_capacity, group.max_size]).toEqual([2, 2, 10]);
+    expect(group.enabled_metrics).toEqual(
+      expect.arrayContaining(["GroupDesiredCapacity", "GroupInServiceInstances", "GroupMaxSize"]),
+    );
+    const stagingGroup = onlyResource(staging.json, "aws_autoscaling_group");
+    expect([stagingGroup.min_size, stagingGroup.desired_capacity, stagingGroup.max_size]).toEqual([2, 2, 4]);
+  });
+
+  it("refreshes instances on a new launch template version, keeping half healthy", () => {
+    const group = onlyResource(lb.json, "aws_autoscaling_group");
+    expect(group.launch_template).toEqual({
+      id: "${aws_launch_template.proxy_template.id}",
+      version: "${aws_launch_template.proxy_template.latest_version}",
+    });
+    expect(group.instance_refresh).toEqual({
+      strategy: "Rolling",
+      preferences: { min_healthy_percentage: 50, instance_warmup: "400" },
+    });
+  });
+
+  it("scales on average CPU (70 %) and on network in (50 MB/s)", () => {
+    const policies = Object.values(resourcesOf(lb.json, "aws_autoscaling_policy")).map((p) => ({
+      type: p.policy_type,
+      config: p.target_tracking_configuration,
+    }));
+    expect(policies).toEqual([
+      {
+        type: "TargetTrackingScaling",
+        config: {
+          predefined_metric_specification: { predefined_metric_type: "ASGAverageCPUUtilization" },
+          target_value: 70,
+        },
+      },
+      {
+        type: "TargetTrackingScaling",
+        config: {
+          predefined_metric_specification: { predefined_metric_type: "ASGAverageNetworkIn" },
+          target_value: 3_000_000_000,
+        },
+      },
+    ]);
+    expect(CPU_TARGET_PERCENT).toBe(70);
+    expect(NETWORK_IN_TARGET_BYTES_PER_MINUTE / 60).toBe(50_000_000);
+  });
+
+  it("gives instances no public address", () => {
+    const template = onlyResource(lb.json, "aws_launch_template");
+    expect(template.network_interfaces).toBeUndefined();
+    for (const subnet of Object.values(resourcesOf(lb.json, "aws_subnet"))) {
+      expect(subnet.map_public_ip_on_launch).toBe(false);
+    }
+    expect(resourcesOf(lb.json, "aws_instance")).toEqual({});
+  });
+
+  it("admits SIP only from the Twilio ranges and the VPC, nothing from the whole internet", () => {
+    const ingress = onlyResource(lb.json, "aws_security_group").ingress as Rule[];
+    expect(ingress.map((r) => [r.protocol, r.from_port, r.to_port, r.cidr_blocks])).toEqual([
+      ["udp", 5070, 5070, ["54.244.51.0/24"]],
+      ["tcp", 5070, 5070, ["54.244.51.0/24"]],
+      ["udp", 5070, 5070, ["10.40.0.0/16"]],
+      ["tcp", 5070, 5070, ["10.40.0.0/16"]],
+    ]);
+    for (const stack of [lb, prod, staging]) {
+      const rules = onlyResource(stack.json, "aws_security_group").ingress as Rule[];
+      expect(rules.flatMap((r) => r.cidr_blocks)).not.toContain("0.0.0.0/0");
+    }
+  });
+
+  it("creates one NAT gateway for 'single' and one per zone for 'per-az', each private subnet routed to one", () => {
+    expect(Object.keys(resourcesOf(staging.json, "aws_nat_gateway"))).toEqual(["vpc_nat_us_east_1a_gateway"]);
+    expect(Object.keys(resourcesOf(prod.json, "aws_nat_gateway"))).toEqual([
+      "vpc_nat_us_east_1a_gateway",
+      "vpc_nat_us_east_1b_gateway",
+      "vpc_nat_us_east_1c_gateway",
+    ]);
+    const routes = Object.entries(resourcesOf(prod.json, "aws_route"))
+      .filter(([name]) => name.startsWith("vpc_private_"))
+      .map(([name, r]) => [name, r.nat_gateway_id]);
+    expect(routes).toEqual([
+      ["vpc_private_us_east_1a_egress", "${aws_nat_gateway.vpc_nat_us_east_1a_gateway.id}"],
+      ["vpc_private_us_east_1b_egress", "${aws_nat_gateway.vpc_nat_us_east_1b_gateway.id}"],
+      ["vpc_private_us_east_1c_egress", "${aws_nat_gateway.vpc_nat_us_east_1c_gateway.id}"],
+    ]);
+    const single = synthEnvironment({ ...byName("prod"), name: "prodsingle", natGateways: "single" });
+    const singleRoutes = Object.values(resourcesOf(single.json, "aws_route"))
+      .map((r) => r.nat_gateway_id)
+      .filter(Boolean);
+    expect(singleRoutes).toEqual(Array(3).fill("${aws_nat_gateway.vpc_nat_us_east_1a_gateway.id}"));
+  });
+
+  it("advertises the NLB's first Elastic IP in Kamailio, or the configured DNS name", () => {
+    const script = lb.json.locals?.proxy_template_user_data as string;
+    expect(script).toContain('#!substdef "!ADVERTISED_ADDRESS!${aws_eip.proxy_nlb_us_west_2a.public_ip}!g"');
+    const named = synthEnvironment({
+      ...loadBalancedInput,
+      dns: { name: "sip.example.com", hostedZoneId: "Z0123456789ABC" },
+    });
+    expect(named.json.locals?.proxy_template_user_data as string).toContain(
+      '#!substdef "!ADVERTISED_ADDRESS!sip.example.com!g"',
+    );
+    expect(onlyResource(named.json, "aws_route53_record")).toMatchObject({
+      zone_id: "Z0123456789ABC",
+      name: "sip.example.com",
+      type: "A",
+      ttl: 300,
+      records: ["${aws_eip.proxy_nlb_us_west_2a.public_ip}", "${aws_eip.proxy_nlb_us_west_2b.public_ip}"],
+    });
+    expect(named.json.output?.twiml.value).toBe(
+      "<Response><Dial><Sip>sip:EXTENSION@sip.example.com:5070</Sip></Dial></Response>",
+    );
+  });
+
+  it("tells the operator to whitelist the NAT addresses, never the NLB address", () => {
+    const outputs = prod.json.output!;
+    expect(Object.keys(outputs).sort()).toEqual(
+      [
+        "asg_name",
+        "nat_gateway_ips",
+        "next_steps",
+        "nlb_elastic_ips",
+        "target_group_arn",
+        "twilio_ip_acl",
+        "twiml",
+      ].sort(),
+    );
+    for (const [name, output] of Object.entries(outputs)) {
+      expect({ name, description: output.description }).toEqual({ name, description: expect.stringMatching(/\w{3,}/) });
+    }
+    expect(outputs.twilio_ip_acl.value).toEqual([
+      "${aws_eip.vpc_nat_us_east_1a.public_ip}/32",
+      "${aws_eip.vpc_nat_us_east_1b.public_ip}/32",
+      "${aws_eip.vpc_nat_us_east_1c.public_ip}/32",
+    ]);
+    expect(JSON.stringify(outputs.twilio_ip_acl.value)).not.toContain("proxy_nlb");
+    expect(outputs.next_steps.value).toMatch(/Do NOT add the NLB IP/);
+    expect(outputs.twiml.value).toContain("${aws_eip.proxy_nlb_us_east_1a.public_ip}");
+  });
+
+  it("keeps the load-balanced state addresses stable", () => {
+    expect(resourceAddresses(staging.json)).toEqual([
+      "aws_autoscaling_group.proxy",
+      "aws_autoscaling_policy.proxy_cpu",
+      "aws_autoscaling_policy.proxy_network",
+      "aws_eip.proxy_nlb_us_east_1a",
+      "aws_eip.vpc_nat_us_east_1a",
+      "aws_iam_instance_profile.proxy_template_profile",
+      "aws_iam_role.proxy_template_role",
+      "aws_iam_role_policy_attachment.proxy_template_role_cloudwatch",
+      "aws_iam_role_policy_attachment.proxy_template_role_ssm",
+      "aws_internet_gateway.vpc_igw",
+      "aws_launch_template.proxy_template",
+      "aws_lb.proxy_nlb",
+      "aws_lb_listener.proxy_sip",
+      "aws_lb_target_group.proxy_targets",
+      "aws_nat_gateway.vpc_nat_us_east_1a_gateway",
+      "aws_route.vpc_private_us_east_1a_egress",
+      "aws_route.vpc_public_internet",
+      "aws_route_table.vpc_private_us_east_1a_table",
+      "aws_route_table.vpc_public",
+      "aws_route_table_association.vpc_private_us_east_1a_routes",
+      "aws_route_table_association.vpc_public_us_east_1a_routes",
+      "aws_security_group.proxy_sg",
+      "aws_subnet.vpc_private_us_east_1a",
+      "aws_subnet.vpc_public_us_east_1a",
+      "aws_vpc.vpc",
+    ]);
+    // prod is the same set with three zones: per-zone resources triple, the rest stay single.
+    const perZone = resourceAddresses(prod.json).filter((a) => /us_east_1[abc]/.test(a));
+    expect(perZone).toHaveLength(3 * 9);
+    expect(resourceAddresses(prod.json)).toHaveLength(43);
+  });
+});

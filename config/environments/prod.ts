@@ -1,0 +1,19 @@
+import type { EnvironmentInput } from "../schema";
+
+/**
+ * Production: three zones, 2..10 proxies behind one NLB. One NAT gateway per zone, so a
+ * zone outage leaves the other zones' egress working; the destination's IP ACL therefore
+ * lists three NAT addresses (output `twilio_ip_acl`).
+ */
+export const prod: EnvironmentInput = {
+  name: "prod",
+  region: "us-east-1",
+  availabilityZones: ["us-east-1a", "us-east-1b", "us-east-1c"],
+  architecture: "load-balanced",
+  vpcCidr: "10.30.0.0/16",
+  destinationDomain: "example-prod.sip.twilio.com",
+  natGateways: "per-az",
+  autoscaling: { min: 2, desired: 2, max: 10 },
+  tags: { Owner: "voice-team" },
+  sip: { peakCallsPerSecond: 2000 },
+};

@@ -1,0 +1,17 @@
+import type { EnvironmentInput } from "../schema";
+
+/**
+ * Staging: the production architecture at the smallest useful size, in one zone. Proves
+ * NLB, NAT egress and rolling refreshes before prod sees a change.
+ */
+export const staging: EnvironmentInput = {
+  name: "staging",
+  region: "us-east-1",
+  availabilityZones: ["us-east-1a"],
+  architecture: "load-balanced",
+  vpcCidr: "10.20.0.0/16",
+  destinationDomain: "example-staging.sip.twilio.com",
+  natGateways: "single",
+  autoscaling: { min: 2, max: 4 },
+  tags: { Owner: "voice-team" },
+};

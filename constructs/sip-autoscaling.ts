@@ -1,0 +1,218 @@
+import { Construct } from "constructs";
+import { Token } from "cdktf";
+import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
+import { AutoscalingPolicy } from "@cdktf/provider-aws/lib/autoscaling-policy";
+import { Eip } from "@cdktf/provider-aws/lib/eip";
+import { Lb } from "@cdktf/provider-aws/lib/lb";
+import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
+import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
+import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { renderNodeUserData, type ProxyNodeSettings } from "../templates/render";
+import { SipLaunchTemplate } from "./sip-launch-template";
+import { SipSecurityGroup } from "./sip-security-group";
+
+export interface ZoneSubnet {
+  readonly availabilityZone: string;
+  readonly subnetId: string;
+}
+
+export interface SipAutoscalingProps {
+  /** Prefix for names and Name tags, e.g. `sip-proxy-prod`. */
+  readonly namePrefix: string;
+  readonly vpcId: string;
+  /** The VPC's CIDR: NLB health checks and forwarded traffic arrive from inside it. */
+  readonly vpcCidr: string;
+  /** Where the NLB lives, one Elastic IP per subnet. */
+  readonly publicSubnets: readonly ZoneSubnet[];
+  /** Where the instances run; they have no public address and leave through NAT. */
+  readonly privateSubnetIds: readonly string[];
+  /** Sources allowed to reach SIP: Twilio's ranges (the NLB preserves client addresses). */
+  readonly allowedSipCidrs: readonly string[];
+  /** @default "t3.small" */
+  readonly instanceType?: string;
+  /** @default 20 */
+  readonly rootVolumeGb?: number;
+  /** @default 2 — two instances keep a call path when one fails. */
+  readonly minSize?: number;
+  /** @default minSize */
+  readonly desiredCapacity?: number;
+  /** @default 10 */
+  readonly maxSize?: number;
+  /** @default 300 — first boot installs Kamailio before ELB health checks count. */
+  readonly healthCheckGraceSeconds?: number;
+  /**
+   * Name Kamailio advertises instead of the NLB's first Elastic IP (one name can front all
+   * of the NLB's addresses). @default none — the first NLB Elastic IP
+   */
+  readonly advertisedName?: string;
+  /** Tags for launched instances and volumes. @default {} */
+  readonly launchTags?: Readonly<Record<string, string>>;
+  /** Kamailio and boot settings; the advertised address comes from the NLB (or advertisedName). */
+  readonly node: ProxyNodeSettings;
+}
+
+/** Average CPU the group keeps by adding or removing instances. */
+export const CPU_TARGET_PERCENT = 70;
+/**
+ * 50 MB/s of inbound traffic per instance. ASGAverageNetworkIn is bytes per instance per
+ * minute (the launch template enables detailed monitoring), hence × 60.
+ */
+export const NETWORK_IN_TARGET_BYTES_PER_MINUTE = 50_000_000 * 60;
+
+/**
+ * The load-balanced architecture: an internet-facing Network Load Balancer with one Elastic
+ * IP per public subnet in front of an Auto Scaling Group of proxies in private subnets.
+ *
+ * SIP over UDP and TCP share one TCP_UDP listener and one target group: one health state
+ * and one source-IP stickiness table for both transports, so a Twilio edge that moves from
+ * UDP to TCP still lands on the instance holding its dialogs, and alarms have one target
+ * group to watch. Health checks are TCP (NLB cannot health-check UDP).
+ */
+export class SipAutoscaling extends Construct {
+  readonly securityGroup: SecurityGroup;
+  readonly nlbElasticIps: readonly Eip[];
+  readonly loadBalancer: Lb;
+  readonly targetGroup: LbTargetGroup;
+  readonly listener: LbListener;
+  readonly group: AutoscalingGroup;
+  readonly template: SipLaunchTemplate;
+
+  constructor(scope: Construct, id: string, props: SipAutoscalingProps) {
+    super(scope, id);
+    if (props.publicSubnets.length === 0) throw new Error("SipAutoscaling needs at least one public subnet");
+    if (props.privateSubnetIds.length === 0) throw new Error("SipAutoscaling needs at least one private subnet");
+    const port = props.node.sipPort;
+    const minSize = props.minSize ?? 2;
+    const maxSize = props.maxSize ?? 10;
+    const desired = props.desiredCapacity ?? minSize;
+    if (!(minSize <= desired && desired <= maxSize)) {
+      throw new Error(`SipAutoscaling: need min <= desired <= max, got ${minSize} <= ${desired} <= ${maxSize}`);
+    }
+    const grace = props.healthCheckGraceSeconds ?? 300;
+
+    // The NLB preserves client addresses, so Twilio's ranges still apply; health checks and
+    // forwarded traffic also arrive from the NLB's addresses inside the VPC.
+    this.securityGroup = new SipSecurityGroup(this, "sg", {
+      namePrefix: props.namePrefix,
+      vpcId: props.vpcId,
+      description: "SIP proxy behind NLB: SIP from Twilio (client IP preserved) and the VPC (health checks)",
+      port,
+      sipSources: [
+        { label: "Twilio signaling ranges", cidrs: props.allowedSipCidrs },
+        { label: "the VPC (NLB health checks)", cidrs: [props.vpcCidr] },
+      ],
+    }).securityGroup;
+
+    this.nlbElasticIps = props.publicSubnets.map(
+      (s) =>
+        new Eip(this, `nlb-${s.availabilityZone}`, {
+          domain: "vpc",
+          tags: { Name: `${props.namePrefix}-nlb-${s.availabilityZone}` },
+        }),
+    );
+
+    this.loadBalancer = new Lb(this, "nlb", {
+      name: props.namePrefix,
+      loadBalancerType: "network",
+      internal: false,
+      subnetMapping: props.publicSubnets.map((s, i) => ({
+        subnetId: s.subnetId,
+        allocationId: this.nlbElasticIps[i].allocationId,
+      })),
+      // Kamailio advertises one address; across zones every address must reach every instance.
+      enableCrossZoneLoadBalancing: props.publicSubnets.length > 1,
+      tags: { Name: props.namePrefix },
+    });
+
+    this.targetGroup = new LbTargetGroup(this, "targets", {
+      name: props.namePrefix,
+      port,
+      protocol: "TCP_UDP",
+      targetType: "instance",
+      vpcId: props.vpcId,
+      // Scale-in and refresh drain in 30 s; UDP flows are then cut so that the caller's next
+      // packet goes to a healthy instance instead of the 120 s UDP idle timeout.
+      deregistrationDelay: "30",
+      connectionTermination: true,
+      stickiness: { type: "source_ip", enabled: true },
+      healthCheck: {
+        protocol: "TCP",
+        port: String(port),
+        interval: 30,
+        healthyThreshold: 2,
+        unhealthyThreshold: 2,
+      },
+      tags: { Name: props.namePrefix },
+    });
+
+    this.listener = new LbListener(this, "sip", {
+      loadBalancerArn: this.loadBalancer.arn,
+      port,
+      protocol: "TCP_UDP",
+      defaultAction: [{ type: "forward", targetGroupArn: this.targetGroup.arn }],
+      tags: { Name: `${props.namePrefix}-sip` },
+    });
+
+    this.template = new SipLaunchTemplate(this, "template", {
+      namePrefix: props.namePrefix,
+      instanceType: props.instanceType ?? "t3.small",
+      rootVolumeGb: props.rootVolumeGb,
+      securityGroupIds: [this.securityGroup.id],
+      launchTags: props.launchTags,
+      userData: renderNodeUserData(props.node, props.advertisedName ?? this.nlbElasticIps[0].publicIp),
+    });
+
+    this.group = new AutoscalingGroup(this, "Default", {
+      name: props.namePrefix,
+      minSize,
+      maxSize,
+      desiredCapacity: desired,
+      vpcZoneIdentifier: [...props.privateSubnetIds],
+      targetGroupArns: [this.targetGroup.arn],
+      healthCheckType: "ELB",
+      healthCheckGracePeriod: grace,
+      // latest_version, not "$Latest": only a changed version number triggers the refresh.
+      launchTemplate: {
+        id: this.template.launchTemplate.id,
+        version: Token.asString(this.template.launchTemplate.latestVersion),
+      },
+      instanceRefresh: {
+        strategy: "Rolling",
+        preferences: { minHealthyPercentage: 50, instanceWarmup: String(grace) },
+      },
+      enabledMetrics: [
+        "GroupMinSize",
+        "GroupMaxSize",
+        "GroupDesiredCapacity",
+        "GroupInServiceInstances",
+        "GroupPendingInstances",
+        "GroupTerminatingInstances",
+        "GroupTotalInstances",
+      ],
+      metricsGranularity: "1Minute",
+      tag: [{ key: "Name", value: props.namePrefix, propagateAtLaunch: true }],
+      // Scaling policies move desired capacity; a later deploy must not reset it to the
+      // configured starting value in the middle of a traffic peak.
+      lifecycle: { ignoreChanges: ["desired_capacity"] },
+    });
+
+    new AutoscalingPolicy(this, "cpu", {
+      name: `${props.namePrefix}-cpu`,
+      autoscalingGroupName: this.group.name,
+      policyType: "TargetTrackingScaling",
+      targetTrackingConfiguration: {
+        predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" },
+        targetValue: CPU_TARGET_PERCENT,
+      },
+    });
+    new AutoscalingPolicy(this, "network", {
+      name: `${props.namePrefix}-network-in`,
+      autoscalingGroupName: this.group.name,
+      policyType: "TargetTrackingScaling",
+      targetTrackingConfiguration: {
+        predefinedMetricSpecification: { predefinedMetricType: "ASGAverageNetworkIn" },
+        targetValue: NETWORK_IN_TARGET_BYTES_PER_MINUTE,
+      },
+    });
+  }
+}

@@ -1,0 +1,61 @@
+import { Construct } from "constructs";
+import { SecurityGroup, type SecurityGroupIngress } from "@cdktf/provider-aws/lib/security-group";
+
+export interface SipSource {
+  /** Who this is, for the rule description (shown in the console and in diffs). */
+  readonly label: string;
+  readonly cidrs: readonly string[];
+}
+
+export interface SipSecurityGroupProps {
+  /** Prefix for the name and Name tag, e.g. `sip-proxy-dev`. */
+  readonly namePrefix: string;
+  readonly vpcId: string;
+  readonly description: string;
+  /** The SIP port, opened for UDP and TCP. */
+  readonly port: number;
+  /** Each source gets a UDP and a TCP rule on the SIP port, in this order. */
+  readonly sipSources: readonly SipSource[];
+  /** @default none — no port 22 rule; shell access is by SSM Session Manager. */
+  readonly sshCidr?: string;
+}
+
+/**
+ * The proxies' security group: SIP in from the given sources only, everything out (SIP to a
+ * DNS-named destination whose addresses change, DNS, apt, SSM).
+ */
+export class SipSecurityGroup extends Construct {
+  readonly securityGroup: SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: SipSecurityGroupProps) {
+    super(scope, id);
+    const ingress: SecurityGroupIngress[] = props.sipSources.flatMap((source) =>
+      (["udp", "tcp"] as const).map((protocol) => ({
+        description: `SIP over ${protocol.toUpperCase()} from ${source.label}`,
+        protocol,
+        fromPort: props.port,
+        toPort: props.port,
+        cidrBlocks: [...source.cidrs],
+      })),
+    );
+    if (props.sshCidr) {
+      ingress.push({
+        description: "SSH from the operator network",
+        protocol: "tcp",
+        fromPort: 22,
+        toPort: 22,
+        cidrBlocks: [props.sshCidr],
+      });
+    }
+
+    this.securityGroup = new SecurityGroup(this, "Default", {
+      name: `${props.namePrefix}-sip`,
+      description: props.description,
+      vpcId: props.vpcId,
+      ingress,
+      egress: [{ description: "All outbound", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }],
+      tags: { Name: `${props.namePrefix}-sip` },
+      lifecycle: { createBeforeDestroy: true },
+    });
+  }
+}
