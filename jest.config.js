@@ -1,4 +1,4 @@
-// Three layers, fastest first. `npm run test:unit` is the inner loop (no Kamailio, no
+// Four layers, fastest first. `npm run test:unit` is the inner loop (no Kamailio, no
 // Terraform); `npm test` runs all three after installing the OS tools they need.
 const transform = {
   "^.+\\.ts$": [
@@ -12,6 +12,7 @@ module.exports = {
   projects: [
     { ...common, displayName: "unit", testMatch: ["<rootDir>/__tests__/unit/**/*.test.ts"] },
     { ...common, displayName: "tools", testMatch: ["<rootDir>/__tests__/tools/**/*.test.ts"] },
+    { ...common, displayName: "sip", testMatch: ["<rootDir>/__tests__/sip/**/*.test.ts"] },
     { ...common, displayName: "terraform", testMatch: ["<rootDir>/__tests__/terraform/**/*.test.ts"] },
   ],
 };

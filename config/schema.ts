@@ -57,6 +57,7 @@ const HINTS: Record<string, string> = {
   "dns.name": "use a fully qualified host name such as sip.example.com",
   "dns.hostedZoneId": "use the Route 53 hosted zone id (Z followed by letters and digits) that holds dns.name",
   "sip.port": "use a port from 1024 to 65535 (5060 is the SIP default)",
+  "sip.destinationTransport": 'use "udp" or "tcp"',
   "sip.transactionTimeoutMs": "use 1000 to 32000 ms; the time to wait for any reply from the destination",
   "sip.ringTimeoutMs": "use 10000 to 300000 ms; how long a call may ring before the proxy gives up",
   "sip.children": "use 1 to 32 worker processes per transport",
@@ -76,6 +77,11 @@ const cidrString = z.string().refine((s) => parseCidr(s) !== undefined, "is not 
 const sipSchema = z.strictObject({
   /** @default 5060 — the port Twilio dials when the TwiML URI gives none. */
   port: z.number().int().min(1024).max(65535).default(5060),
+  /**
+   * @default "udp" — what Twilio SIP domains use unless told otherwise. "tcp" avoids UDP
+   * fragmentation of large INVITEs (the INC-979 failure) and needs the destination to accept TCP.
+   */
+  destinationTransport: z.enum(["udp", "tcp"]).default("udp"),
   /** @default 5000 — a destination silent this long yields 408 to the caller (fr_timer). */
   transactionTimeoutMs: z.number().int().min(1000).max(32000).default(5000),
   /** @default 120000 — maximum ringing time after a provisional reply (fr_inv_timer). */
@@ -195,6 +201,7 @@ export interface SubnetPlan {
 
 export interface SipSettings {
   readonly port: number;
+  readonly destinationTransport: "udp" | "tcp";
   readonly transactionTimeoutMs: number;
   readonly ringTimeoutMs: number;
   readonly children: number;

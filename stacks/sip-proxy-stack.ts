@@ -17,6 +17,7 @@ export function nodeSettingsFor(cfg: EnvironmentConfig): ProxyNodeSettings {
     environment: cfg.name,
     sipPort: cfg.sip.port,
     destinationDomain: cfg.destinationDomain,
+    destinationTransport: cfg.sip.destinationTransport,
     allowedSourceCidrs: cfg.allowedSourceCidrs,
     logLevel: cfg.logLevel,
     children: cfg.sip.children,

@@ -13,6 +13,8 @@ export interface KamailioViewModel {
   readonly sipPort: number;
   /** Host the Request-URI is rewritten to, e.g. acme.sip.twilio.com. */
   readonly destinationDomain: string;
+  /** Transport towards the destination. */
+  readonly destinationTransport: "udp" | "tcp";
   /** Sources allowed to start calls (exact subnet match). */
   readonly allowedSourceCidrs: readonly string[];
   readonly logLevel: LogLevel;

@@ -27,16 +27,9 @@ export interface RunningKamailio {
   readonly pid: number;
   /** Everything Kamailio logged so far (it runs in the foreground, logging to stderr). */
   log(): string;
+  /** True once the main process has gone (a crash, if stop() was not called). */
+  exited(): boolean;
   stop(): Promise<void>;
-}
-
-/** A UDP port that is free on 127.0.0.1 right now. */
-export async function freeUdpPort(): Promise<number> {
-  const socket = createSocket("udp4");
-  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
 }
 
 /** An OPTIONS request addressed to the proxy itself (answered 200 by the SIP core). */
@@ -62,11 +55,23 @@ export function optionsRequest(
  * Starts Kamailio in the foreground and waits until it answers an OPTIONS probe (real
  * readiness, no fixed sleep). Always stop() it: the whole process group is killed.
  */
+export interface KamailioRunOptions {
+  /** Shared memory (-m), MB. @default 64 */
+  readonly sharedMemoryMb?: number;
+  /** Per-process memory (-M), MB. @default 8 */
+  readonly privateMemoryMb?: number;
+  /** Memory allocator (-x), e.g. "tlsf" as on the instances. @default Kamailio's default */
+  readonly allocator?: string;
+  /** @default 10000 */
+  readonly timeoutMs?: number;
+}
+
 export async function startKamailio(
   config: string,
   listen: { host: string; port: number },
-  timeoutMs = 10000,
+  options: KamailioRunOptions = {},
 ): Promise<RunningKamailio> {
+  const timeoutMs = options.timeoutMs ?? 10000;
   const dir = mkdtempSync(join(tmpdir(), "kamailio-run-"));
   const file = join(dir, "kamailio.cfg");
   writeFileSync(file, config);
@@ -129,7 +134,12 @@ export async function startKamailio(
       /* not up yet */
     }
   }
-  return { pid: child.pid!, log: () => output, stop };
+  return {
+    pid: child.pid!,
+    log: () => output,
+    stop,
+    exited: () => child.exitCode !== null || child.signalCode !== null,
+  };
 }
 
 /** Sends one SIP request over UDP from `fromAddress` and resolves with the first reply. */

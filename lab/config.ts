@@ -1,0 +1,61 @@
+// The lab variant of an environment's kamailio.cfg: the same template, SIP core and
+// parameter block, with loopback addresses in place of the AWS ones.
+import type { EnvironmentConfig } from "../config/schema";
+import { nodeSettingsFor } from "../stacks/sip-proxy-stack";
+import { renderTemplate } from "../templates/render";
+
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface LabAddresses {
+  /** Where Kamailio listens and what it advertises. @default 127.0.0.1:5060 */
+  readonly listen: Endpoint;
+  /** The stand-in for `<domain>.sip.twilio.com`: a local SIPp UAS. @default 127.0.0.1:5070 */
+  readonly destination: Endpoint;
+  /** The stand-in for Twilio's signaling ranges. @default 127.0.0.2/32 */
+  readonly allowedSource: string;
+  /** @default the environment's sip.destinationTransport */
+  readonly destinationTransport?: "udp" | "tcp";
+}
+
+export const DEFAULT_LAB_ADDRESSES: LabAddresses = {
+  listen: { host: "127.0.0.1", port: 5060 },
+  destination: { host: "127.0.0.1", port: 5070 },
+  allowedSource: "127.0.0.2/32",
+};
+
+const LOOPBACK = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+
+/** Lab traffic stays on 127.0.0.0/8; anything else is refused. */
+export function assertLoopback(what: string, host: string): void {
+  if (!LOOPBACK.test(host)) throw new Error(`${what} must be a 127.0.0.0/8 address, got ${host}`);
+}
+
+export function labKamailioConfig(cfg: EnvironmentConfig, addresses: LabAddresses = DEFAULT_LAB_ADDRESSES): string {
+  assertLoopback("listen address", addresses.listen.host);
+  assertLoopback("destination address", addresses.destination.host);
+  assertLoopback("allowed source", addresses.allowedSource.split("/")[0]);
+  const { sharedMemoryMb: _shm, privateMemoryMb: _pkg, ...node } = nodeSettingsFor(cfg);
+  void _shm;
+  void _pkg;
+  return renderTemplate("kamailio", {
+    ...node,
+    advertisedAddress: addresses.listen.host,
+    sipPort: addresses.listen.port,
+    destinationDomain: `${addresses.destination.host}:${addresses.destination.port}`,
+    destinationTransport: addresses.destinationTransport ?? node.destinationTransport,
+    allowedSourceCidrs: [addresses.allowedSource],
+  });
+}
+
+/** Parses "host:port" (loopback only). */
+export function parseEndpoint(text: string, what: string): Endpoint {
+  const match = /^([\d.]+):(\d{1,5})$/.exec(text);
+  if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535) {
+    throw new Error(`${what} must look like 127.0.0.1:5060, got "${text}"`);
+  }
+  assertLoopback(what, match[1]);
+  return { host: match[1], port: Number(match[2]) };
+}

@@ -1,0 +1,92 @@
+// A real Kamailio running an environment's lab config, with SIPp peers around it:
+//   caller (127.0.0.2, inside the allowed range)  -->  proxy (127.0.0.1)  -->  destination UAS (127.0.0.1)
+//   outsider (127.0.0.3, outside the allowed range)
+// Ports are picked free at start; everything is killed by stop(), which tests call in afterAll.
+import type { EnvironmentConfig } from "../config/schema";
+import { labKamailioConfig, type Endpoint } from "./config";
+import { startKamailio, type KamailioRunOptions, type RunningKamailio } from "./kamailio";
+import { runSipp, startSipp, type RunningSipp, type SippOptions, type SippResult } from "./sipp";
+import { freePort } from "./sockets";
+
+export const CALLER_IP = "127.0.0.2";
+export const OUTSIDER_IP = "127.0.0.3";
+
+export interface LabOptions {
+  /** Transport towards the destination. @default the environment's */
+  readonly destinationTransport?: "udp" | "tcp";
+  readonly kamailio?: KamailioRunOptions;
+}
+
+type PeerOptions = Omit<SippOptions, "local" | "target"> & { readonly localIp?: string };
+
+export class SipLab {
+  private readonly peers = new Set<RunningSipp>();
+
+  private constructor(
+    readonly proxy: Endpoint,
+    readonly destination: Endpoint,
+    readonly config: string,
+    private readonly kamailio: RunningKamailio,
+  ) {}
+
+  static async start(cfg: EnvironmentConfig, options: LabOptions = {}): Promise<SipLab> {
+    const proxy = { host: "127.0.0.1", port: await freePort("127.0.0.1") };
+    let destinationPort = await freePort("127.0.0.1");
+    while (destinationPort === proxy.port) destinationPort = await freePort("127.0.0.1");
+    const destination = { host: "127.0.0.1", port: destinationPort };
+    const config = labKamailioConfig(cfg, {
+      listen: proxy,
+      destination,
+      allowedSource: `${CALLER_IP}/32`,
+      destinationTransport: options.destinationTransport,
+    });
+    const kamailio = await startKamailio(config, proxy, options.kamailio);
+    return new SipLab(proxy, destination, config, kamailio);
+  }
+
+  /** Starts the destination UAS and waits until it listens. */
+  async destinationPeer(scenario: string, options: Omit<PeerOptions, "scenario"> = {}): Promise<RunningSipp> {
+    const peer = await startSipp({ ...options, scenario, local: this.destination });
+    this.peers.add(peer);
+    return peer;
+  }
+
+  /** Runs a caller to completion from the allowed range (or `localIp`). */
+  async call(scenario: string, options: Omit<PeerOptions, "scenario"> = {}): Promise<SippResult> {
+    const local = { host: options.localIp ?? CALLER_IP, port: await freePort(options.localIp ?? CALLER_IP) };
+    return runSipp({ ...options, scenario, local, target: this.proxy });
+  }
+
+  /** Starts a caller without waiting for it (several callers at once, benchmarks). */
+  async startCaller(scenario: string, options: Omit<PeerOptions, "scenario"> = {}): Promise<RunningSipp> {
+    const local = { host: options.localIp ?? CALLER_IP, port: await freePort(options.localIp ?? CALLER_IP) };
+    const peer = await startSipp({ ...options, scenario, local, target: this.proxy });
+    this.peers.add(peer);
+    return peer;
+  }
+
+  get kamailioPid(): number {
+    return this.kamailio.pid;
+  }
+
+  kamailioLog(): string {
+    return this.kamailio.log();
+  }
+
+  kamailioRunning(): boolean {
+    return !this.kamailio.exited();
+  }
+
+  /** Structured SIPLOG lines Kamailio wrote for one Call-ID. */
+  siplog(callId: string): string[] {
+    return this.kamailioLog()
+      .split("\n")
+      .filter((line) => line.includes("SIPLOG") && /callid=(\S+)/.exec(line)?.[1] === callId)
+      .map((line) => line.slice(line.indexOf("SIPLOG")));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.peers].map((peer) => peer.stop()));
+    await this.kamailio.stop();
+  }
+}
