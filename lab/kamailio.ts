@@ -1,6 +1,6 @@
 // Running a real Kamailio on loopback: config checks and short-lived test instances.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createSocket } from "node:dgram";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -64,6 +64,11 @@ export interface KamailioRunOptions {
   readonly allocator?: string;
   /** @default 10000 */
   readonly timeoutMs?: number;
+  /**
+   * Send Kamailio's log to this file instead of keeping it in memory (benchmarks log tens
+   * of thousands of lines per second). @default in memory
+   */
+  readonly logFile?: string;
 }
 
 export async function startKamailio(
@@ -75,6 +80,8 @@ export async function startKamailio(
   const dir = mkdtempSync(join(tmpdir(), "kamailio-run-"));
   const file = join(dir, "kamailio.cfg");
   writeFileSync(file, config);
+  const logFd = options.logFile ? openSync(options.logFile, "w") : undefined;
+  let logClosed = false;
   const child: ChildProcess = spawn(
     "kamailio",
     [
@@ -85,19 +92,24 @@ export async function startKamailio(
       "-A",
       `PRIVATE_IP=${listen.host}`,
       "-m",
-      "64",
+      String(options.sharedMemoryMb ?? 64),
       "-M",
-      "8",
+      String(options.privateMemoryMb ?? 8),
+      ...(options.allocator ? ["-x", options.allocator] : []),
       "-Y",
       dir,
       "-P",
       join(dir, "pid"),
     ],
-    { detached: true, stdio: ["ignore", "pipe", "pipe"] },
+    {
+      detached: true,
+      stdio: options.logFile ? ["ignore", logFd!, logFd!] : ["ignore", "pipe", "pipe"],
+    },
   );
   let output = "";
-  child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
+  const currentLog = () => (options.logFile ? readFileSync(options.logFile, "utf8") : output);
+  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
 
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null && child.pid) {
@@ -114,6 +126,10 @@ export async function startKamailio(
       await exited;
       clearTimeout(timer);
     }
+    if (logFd !== undefined && !logClosed) {
+      closeSync(logFd);
+      logClosed = true;
+    }
     rmSync(dir, { recursive: true, force: true });
   };
 
@@ -121,11 +137,11 @@ export async function startKamailio(
   for (;;) {
     if (child.exitCode !== null) {
       await stop();
-      throw new Error(`kamailio exited with ${child.exitCode}:\n${output}`);
+      throw new Error(`kamailio exited with ${child.exitCode}:\n${currentLog()}`);
     }
     if (Date.now() - started > timeoutMs) {
       await stop();
-      throw new Error(`kamailio did not answer OPTIONS within ${timeoutMs} ms:\n${output}`);
+      throw new Error(`kamailio did not answer OPTIONS within ${timeoutMs} ms:\n${currentLog()}`);
     }
     try {
       await sipRequest(optionsRequest(listen), listen, listen.host, 200);
@@ -136,7 +152,7 @@ export async function startKamailio(
   }
   return {
     pid: child.pid!,
-    log: () => output,
+    log: currentLog,
     stop,
     exited: () => child.exitCode !== null || child.signalCode !== null,
   };

@@ -1,7 +1,7 @@
 // Running SIPp peers for the lab: scenario files from lab/scenarios, message traces
 // collected, processes always killed (by process group), readiness by socket, not by sleep.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Endpoint } from "./config";
@@ -45,6 +45,8 @@ export interface SippResult {
   /** Unexpected messages and scenario errors SIPp reported. */
   readonly errors: string;
   readonly stdout: string;
+  /** CSV files SIPp wrote (statistics with -trace_stat, response times with -trace_rtt), by name. */
+  readonly csv: Readonly<Record<string, string>>;
 }
 
 export interface RunningSipp {
@@ -109,7 +111,12 @@ export async function startSipp(o: SippOptions): Promise<RunningSipp> {
 
   const collect = (exitCode: number | null): SippResult => {
     const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), "utf8") : "");
-    const result = { exitCode, messages: parseSippTrace(read("messages.log")), errors: read("errors.log"), stdout };
+    const csv = Object.fromEntries(
+      readdirSync(dir)
+        .filter((f) => f.endsWith(".csv"))
+        .map((f) => [f, read(f)]),
+    );
+    const result = { exitCode, messages: parseSippTrace(read("messages.log")), errors: read("errors.log"), stdout, csv };
     rmSync(dir, { recursive: true, force: true });
     return result;
   };

@@ -1,0 +1,300 @@
+// Benchmark (not a test): how many calls per second the SIP core carries on this machine.
+//
+//   npm run bench:sip -- [--env dev] [--transport udp|tcp] [--rates 250,500,1000,2000,4000,8000]
+//                        [--seconds 20] [--callers 0] [--instance-memory-mb 2048] [--peak-cps N]
+//
+// Each step starts a fresh Kamailio with the environment's lab config and the memory the
+// instance's user-data would give it (shared = min(sized for sip.peakCallsPerSecond, half
+// the instance RAM), tlsf allocator), a SIPp destination, and one or more SIPp callers that
+// together place short calls (INVITE/200/ACK, 100 ms, BYE/200) at the step's rate. It
+// reports successful and failed calls, retransmissions, INVITE-to-200 time p50/p99, CPU
+// seconds per 1,000 calls of Kamailio (all its processes) and of each SIPp, and which process
+// ran out of CPU. Results go to bench/results/ as JSON and Markdown.
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { environments } from "../config/environments";
+import { parseEnvironment, sharedMemoryFor, type EnvironmentConfig } from "../config/schema";
+import { SipLab } from "../lab/harness";
+import type { RunningSipp, SippResult } from "../lab/sipp";
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+const STATS_ARGS = ["-trace_stat", "-stf", "stats.csv", "-fd", "1"];
+
+interface StepResult {
+  rate: number;
+  seconds: number;
+  callers: number;
+  attempted: number;
+  successful: number;
+  failed: number;
+  retransmissions: number;
+  setupP50Ms: number | null;
+  setupP99Ms: number | null;
+  kamailioCpuSeconds: number;
+  kamailioCpuPer1000Calls: number | null;
+  cpuShare: Record<string, number>;
+  saturated: string[];
+  kamailioErrors: string[];
+}
+
+/** utime + stime of one process, seconds. */
+function processCpu(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds of every live process in a process group (Kamailio's main and children). */
+function groupCpu(pgid: number): number {
+  let total = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[2]) === pgid) total += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return total;
+}
+
+function lastStats(result: SippResult): Record<string, string> {
+  const lines = (result.csv["stats.csv"] ?? "").trim().split("\n");
+  if (lines.length < 2) return {};
+  const header = lines[0].split(";");
+  const last = lines[lines.length - 1].split(";");
+  return Object.fromEntries(header.map((h, i) => [h, last[i]]));
+}
+
+function setupTimes(result: SippResult): number[] {
+  const file = Object.keys(result.csv).find((f) => f.endsWith("_rtt.csv"));
+  if (!file) return [];
+  return result.csv[file]
+    .trim()
+    .split("\n")
+    .slice(1)
+    .map((line) => Number(line.split(";")[1]))
+    .filter((n) => Number.isFinite(n));
+}
+
+function percentile(sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+async function runStep(
+  cfg: EnvironmentConfig,
+  transport: "udp" | "tcp",
+  rate: number,
+  seconds: number,
+  callers: number,
+  memory: { sharedMemoryMb: number; privateMemoryMb: number },
+  logDir: string,
+): Promise<StepResult> {
+  const logFile = join(logDir, `kamailio-${transport}-${rate}.log`);
+  const lab = await SipLab.start(cfg, {
+    destinationTransport: transport,
+    kamailio: { ...memory, allocator: "tlsf", logFile },
+  });
+  try {
+    const callsPerCaller = Math.ceil((rate * seconds) / callers);
+    const timeoutSeconds = seconds + 30;
+    const uas = await lab.destinationPeer("uas-answer.xml", {
+      transport,
+      calls: callsPerCaller * callers * 2,
+      trace: false,
+      timeoutSeconds: timeoutSeconds + 10,
+      extraArgs: [...STATS_ARGS, "-max_recv_loops", "10000", "-max_sched_loops", "10000"],
+    });
+    const uacs: RunningSipp[] = [];
+    for (let i = 0; i < callers; i++) {
+      uacs.push(
+        await lab.startCaller("uac-call.xml", {
+          transport,
+          calls: callsPerCaller,
+          rate: rate / callers,
+          limit: Math.max(1000, Math.ceil((rate / callers) * 5)),
+          pauseMs: 100,
+          trace: false,
+          timeoutSeconds,
+          extraArgs: [...STATS_ARGS, "-trace_rtt", "-rtt_freq", "1", "-max_recv_loops", "10000", "-max_sched_loops", "10000"],
+        }),
+      );
+    }
+
+    // CPU shares are taken over the load window (the step's nominal duration), when every
+    // peer is busy; per-call CPU is taken over the whole step, tail included.
+    const snapshot = () => ({
+      kamailio: groupCpu(lab.kamailioPid),
+      uas: processCpu(uas.pid),
+      uacs: uacs.map((u) => processCpu(u.pid)),
+    });
+    const cpuStart = snapshot();
+    let cpuWindowEnd = cpuStart;
+    let cpuEnd = cpuStart;
+    const started = Date.now();
+    const windowTimer = setTimeout(() => (cpuWindowEnd = snapshot()), seconds * 1000);
+    // Keep the last readings: a process's counters vanish when it exits.
+    const sampler = setInterval(() => {
+      const now = snapshot();
+      cpuEnd = { kamailio: now.kamailio, uas: now.uas || cpuEnd.uas, uacs: now.uacs.map((v, i) => v || cpuEnd.uacs[i]) };
+    }, 200);
+    const results = await Promise.all(uacs.map((u) => u.finish((timeoutSeconds + 15) * 1000)));
+    clearInterval(sampler);
+    clearTimeout(windowTimer);
+    const elapsed = (Date.now() - started) / 1000;
+    if (cpuWindowEnd === cpuStart) cpuWindowEnd = cpuEnd;
+    const window = Math.min(seconds, elapsed);
+    await uas.stop();
+
+    const stats = results.map(lastStats);
+    const sum = (key: string) => stats.reduce((n, s) => n + Number(s[key] ?? 0), 0);
+    const successful = sum("SuccessfulCall(C)");
+    const failed = sum("FailedCall(C)");
+    const attempted = sum("OutgoingCall(C)");
+    const times = results.flatMap(setupTimes).sort((a, b) => a - b);
+    const kamailioCpu = cpuEnd.kamailio - cpuStart.kamailio;
+    const cpuShare: Record<string, number> = {
+      kamailio: (cpuWindowEnd.kamailio - cpuStart.kamailio) / window,
+      "sipp-destination": (cpuWindowEnd.uas - cpuStart.uas) / window,
+    };
+    uacs.forEach((_, i) => (cpuShare[`sipp-caller-${i + 1}`] = (cpuWindowEnd.uacs[i] - cpuStart.uacs[i]) / window));
+    // SIPp is single-threaded: near one core means it is the bottleneck. Kamailio's workers
+    // share the machine's cores with the SIPps; the machine is saturated when the sum nears them.
+    const cores = availableParallelism();
+    const total = Object.values(cpuShare).reduce((a, b) => a + b, 0);
+    const saturated = Object.entries(cpuShare)
+      .filter(([name, share]) => name !== "kamailio" && share > 0.9)
+      .map(([name]) => name);
+    if (total > cores * 0.9) saturated.push(`machine (${total.toFixed(2)} of ${cores} cores)`);
+    const kamailioErrors = [...new Set((lab.kamailioLog().match(/(ERROR|CRITICAL): .*/g) ?? []).map((l) => l.slice(0, 160)))].slice(0, 5);
+    return {
+      rate,
+      seconds,
+      callers,
+      attempted,
+      successful,
+      failed: failed + Math.max(0, attempted - successful - failed),
+      retransmissions: sum("Retransmissions(C)"),
+      setupP50Ms: percentile(times, 50),
+      setupP99Ms: percentile(times, 99),
+      kamailioCpuSeconds: Number(kamailioCpu.toFixed(2)),
+      kamailioCpuPer1000Calls: successful > 0 ? Number(((kamailioCpu * 1000) / successful).toFixed(4)) : null,
+      cpuShare: Object.fromEntries(Object.entries(cpuShare).map(([k, v]) => [k, Number(v.toFixed(2))])),
+      saturated,
+      kamailioErrors,
+    };
+  } finally {
+    await lab.stop();
+  }
+}
+
+function markdown(title: string, steps: StepResult[]): string {
+  const rows = steps.map(
+    (s) =>
+      `| ${s.rate} | ${s.seconds} | ${s.callers} | ${s.successful} | ${s.failed} | ${s.retransmissions} | ${s.setupP50Ms ?? "-"} / ${s.setupP99Ms ?? "-"} | ${s.kamailioCpuPer1000Calls ?? "-"} | ${Object.entries(s.cpuShare)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ")} | ${s.saturated.join(", ") || "none"} |`,
+  );
+  return [
+    `### ${title}`,
+    "",
+    "| calls/s | s | callers | successful | failed | retrans | setup p50/p99 ms | Kamailio CPU s per 1000 calls | CPU share (cores) | saturated |",
+    "|---|---|---|---|---|---|---|---|---|---|",
+    ...rows,
+    "",
+  ].join("\n");
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      env: { type: "string", default: "dev" },
+      transport: { type: "string", default: "udp" },
+      rates: { type: "string", default: "250,500,1000,2000,4000,8000" },
+      seconds: { type: "string", default: "20" },
+      callers: { type: "string", default: "0" },
+      "instance-memory-mb": { type: "string", default: "2048" },
+      "peak-cps": { type: "string" },
+      "log-level": { type: "string" },
+      children: { type: "string" },
+    },
+  });
+  const input = environments.find((e) => e.name === values.env);
+  const transport = values.transport;
+  if (!input || (transport !== "udp" && transport !== "tcp")) {
+    console.error("usage: npm run bench:sip -- [--env dev] [--transport udp|tcp] [--rates 250,500] [--seconds 20]");
+    return 2;
+  }
+  const base = parseEnvironment(input);
+  const peak = values["peak-cps"] ? Number(values["peak-cps"]) : base.sip.peakCallsPerSecond;
+  const logLevel = (values["log-level"] ?? base.logLevel) as EnvironmentConfig["logLevel"];
+  const cfg: EnvironmentConfig = {
+    ...base,
+    logLevel,
+    sip: {
+      ...base.sip,
+      children: values.children ? Number(values.children) : base.sip.children,
+      peakCallsPerSecond: peak,
+      sharedMemoryMb: sharedMemoryFor(peak),
+    },
+  };
+  const instanceMb = Number(values["instance-memory-mb"]);
+  // Same rule as the user-data: what the peak rate needs, capped at half the RAM.
+  const memory = {
+    sharedMemoryMb: Math.min(cfg.sip.sharedMemoryMb, Math.floor(instanceMb / 2)),
+    privateMemoryMb: cfg.sip.privateMemoryMb,
+  };
+  const rates = values.rates.split(",").map(Number);
+  const seconds = Number(values.seconds);
+  const outDir = join(__dirname, "results");
+  mkdirSync(outDir, { recursive: true });
+
+  console.log(
+    `environment ${cfg.name}: ${cfg.sip.children} workers, transaction timer ${cfg.sip.transactionTimeoutMs} ms, ` +
+      `log level ${cfg.logLevel}; shared memory ${memory.sharedMemoryMb} MB (peak ${peak} calls/s, ${instanceMb} MB instance), ` +
+      `per-process ${memory.privateMemoryMb} MB, tlsf; ${transport.toUpperCase()}; ${seconds} s per step`,
+  );
+  const steps: StepResult[] = [];
+  for (const rate of rates) {
+    // One SIPp caller tops out near 5,000 calls/s of this scenario on one core.
+    const callers = Number(values.callers) || (rate > 4000 ? 2 : 1);
+    process.stdout.write(`  ${rate} calls/s x ${seconds} s (${callers} caller${callers > 1 ? "s" : ""}) ... `);
+    const step = await runStep(cfg, transport, rate, seconds, callers, memory, outDir);
+    steps.push(step);
+    console.log(
+      `${step.successful} ok, ${step.failed} failed, ${step.retransmissions} retrans, setup p50/p99 ${step.setupP50Ms}/${step.setupP99Ms} ms, ` +
+        `Kamailio ${step.kamailioCpuPer1000Calls} CPU s/1000 calls, saturated: ${step.saturated.join(", ") || "none"}`,
+    );
+    for (const error of step.kamailioErrors) console.log(`      kamailio: ${error}`);
+  }
+  const clean = steps.filter((s) => s.failed === 0 && s.successful > 0);
+  const best = clean.length ? Math.max(...clean.map((s) => s.rate)) : 0;
+  console.log(`highest rate with zero failed calls: ${best} calls/s`);
+
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const name = `sip-capacity-${cfg.name}-${transport}-${stamp}`;
+  const report = { environment: cfg.name, transport, memory, peakCallsPerSecond: peak, instanceMemoryMb: instanceMb, seconds, best, steps };
+  writeFileSync(join(outDir, `${name}.json`), JSON.stringify(report, null, 2));
+  writeFileSync(
+    join(outDir, `${name}.md`),
+    markdown(`${cfg.name}, ${transport.toUpperCase()}, shared memory ${memory.sharedMemoryMb} MB — best clean rate ${best} calls/s`, steps),
+  );
+  console.log(`results: bench/results/${name}.{json,md}`);
+  return 0;
+}
+
+main()
+  .then((code) => process.exit(code))
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
