@@ -125,7 +125,16 @@ async function runStep(
           pauseMs: 100,
           trace: false,
           timeoutSeconds,
-          extraArgs: [...STATS_ARGS, "-trace_rtt", "-rtt_freq", "1", "-max_recv_loops", "10000", "-max_sched_loops", "10000"],
+          extraArgs: [
+            ...STATS_ARGS,
+            "-trace_rtt",
+            "-rtt_freq",
+            "1",
+            "-max_recv_loops",
+            "10000",
+            "-max_sched_loops",
+            "10000",
+          ],
         }),
       );
     }
@@ -145,7 +154,11 @@ async function runStep(
     // Keep the last readings: a process's counters vanish when it exits.
     const sampler = setInterval(() => {
       const now = snapshot();
-      cpuEnd = { kamailio: now.kamailio, uas: now.uas || cpuEnd.uas, uacs: now.uacs.map((v, i) => v || cpuEnd.uacs[i]) };
+      cpuEnd = {
+        kamailio: now.kamailio,
+        uas: now.uas || cpuEnd.uas,
+        uacs: now.uacs.map((v, i) => v || cpuEnd.uacs[i]),
+      };
     }, 200);
     const results = await Promise.all(uacs.map((u) => u.finish((timeoutSeconds + 15) * 1000)));
     clearInterval(sampler);
@@ -175,7 +188,9 @@ async function runStep(
       .filter(([name, share]) => name !== "kamailio" && share > 0.9)
       .map(([name]) => name);
     if (total > cores * 0.9) saturated.push(`machine (${total.toFixed(2)} of ${cores} cores)`);
-    const kamailioErrors = [...new Set((lab.kamailioLog().match(/(ERROR|CRITICAL): .*/g) ?? []).map((l) => l.slice(0, 160)))].slice(0, 5);
+    const kamailioErrors = [
+      ...new Set((lab.kamailioLog().match(/(ERROR|CRITICAL): .*/g) ?? []).map((l) => l.slice(0, 160))),
+    ].slice(0, 5);
     return {
       rate,
       seconds,
@@ -200,7 +215,9 @@ async function runStep(
 function markdown(title: string, steps: StepResult[]): string {
   const rows = steps.map(
     (s) =>
-      `| ${s.rate} | ${s.seconds} | ${s.callers} | ${s.successful} | ${s.failed} | ${s.retransmissions} | ${s.setupP50Ms ?? "-"} / ${s.setupP99Ms ?? "-"} | ${s.kamailioCpuPer1000Calls ?? "-"} | ${Object.entries(s.cpuShare)
+      `| ${s.rate} | ${s.seconds} | ${s.callers} | ${s.successful} | ${s.failed} | ${s.retransmissions} | ${s.setupP50Ms ?? "-"} / ${s.setupP99Ms ?? "-"} | ${s.kamailioCpuPer1000Calls ?? "-"} | ${Object.entries(
+        s.cpuShare,
+      )
         .map(([k, v]) => `${k} ${v}`)
         .join(", ")} | ${s.saturated.join(", ") || "none"} |`,
   );
@@ -282,11 +299,23 @@ async function main(): Promise<number> {
 
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const name = `sip-capacity-${cfg.name}-${transport}-${stamp}`;
-  const report = { environment: cfg.name, transport, memory, peakCallsPerSecond: peak, instanceMemoryMb: instanceMb, seconds, best, steps };
+  const report = {
+    environment: cfg.name,
+    transport,
+    memory,
+    peakCallsPerSecond: peak,
+    instanceMemoryMb: instanceMb,
+    seconds,
+    best,
+    steps,
+  };
   writeFileSync(join(outDir, `${name}.json`), JSON.stringify(report, null, 2));
   writeFileSync(
     join(outDir, `${name}.md`),
-    markdown(`${cfg.name}, ${transport.toUpperCase()}, shared memory ${memory.sharedMemoryMb} MB — best clean rate ${best} calls/s`, steps),
+    markdown(
+      `${cfg.name}, ${transport.toUpperCase()}, shared memory ${memory.sharedMemoryMb} MB — best clean rate ${best} calls/s`,
+      steps,
+    ),
   );
   console.log(`results: bench/results/${name}.{json,md}`);
   return 0;

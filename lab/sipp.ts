@@ -116,7 +116,13 @@ export async function startSipp(o: SippOptions): Promise<RunningSipp> {
         .filter((f) => f.endsWith(".csv"))
         .map((f) => [f, read(f)]),
     );
-    const result = { exitCode, messages: parseSippTrace(read("messages.log")), errors: read("errors.log"), stdout, csv };
+    const result = {
+      exitCode,
+      messages: parseSippTrace(read("messages.log")),
+      errors: read("errors.log"),
+      stdout,
+      csv,
+    };
     rmSync(dir, { recursive: true, force: true });
     return result;
   };
