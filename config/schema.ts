@@ -34,6 +34,11 @@ const MAX_AZS = 8;
 /** AWS accepts subnets from /16 to /28. */
 const SMALLEST_SUBNET_PREFIX = 28;
 
+/** Retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
 const HINTS: Record<string, string> = {
   name: 'use 2-20 lowercase letters, digits or dashes starting with a letter, e.g. "dev"',
   region: 'use an AWS region code such as "us-east-1"',
@@ -54,6 +59,13 @@ const HINTS: Record<string, string> = {
   autoscaling: "use { min, desired, max } with 1 <= min <= desired <= max <= 100",
   "autoscaling.healthCheckGraceSeconds": "use 60 to 1800 seconds; first boot installs Kamailio in about 3 minutes",
   dns: 'use { name: "sip.example.com", hostedZoneId: "Z0123456789ABC" } (hostedZoneId optional)',
+  monitoring: "see the `monitoring` settings documented in config/schema.ts",
+  "monitoring.alertEmails": 'list email addresses, e.g. ["voice-oncall@example.com"]',
+  "monitoring.logRetentionDays": `use one of ${LOG_RETENTION_DAYS.join(", ")}`,
+  "monitoring.timeoutAlarmThreshold": "use a whole number of 408 replies per 5 minutes, e.g. 5",
+  "monitoring.answerRateAlarmPercent": "use a percentage from 1 to 99, e.g. 40",
+  "monitoring.answerRateMinInvites": "use a whole number of INVITEs per 5 minutes, e.g. 10",
+  "monitoring.cpuAlarmPercent": "use a percentage from 10 to 100, e.g. 80",
   "dns.name": "use a fully qualified host name such as sip.example.com",
   "dns.hostedZoneId": "use the Route 53 hosted zone id (Z followed by letters and digits) that holds dns.name",
   "sip.port": "use a port from 1024 to 65535 (5060 is the SIP default)",
@@ -104,6 +116,28 @@ const autoscalingSchema = z.strictObject({
   max: z.number().int().min(1).max(100).default(10),
   /** @default 300 — time for first boot (apt install, config check) before ELB health counts. */
   healthCheckGraceSeconds: z.number().int().min(60).max(1800).default(300),
+});
+
+const monitoringSchema = z.strictObject({
+  /** @default [] — alarms still fire and show in the console; nobody is emailed. */
+  alertEmails: z.array(z.email()).default([]),
+  /** @default 30 */
+  logRetentionDays: z
+    .number()
+    .int()
+    .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), "is not a retention CloudWatch Logs accepts")
+    .default(30),
+  /**
+   * @default 5 — more 408s (destination silent) than this in 5 minutes pages critical: the
+   * INC-979 signal, which went unnoticed for 1 h 43 min.
+   */
+  timeoutAlarmThreshold: z.number().int().min(1).max(100000).default(5),
+  /** @default 40 — share of new INVITEs answered (2xx) below which the answer-rate alarm fires. */
+  answerRateAlarmPercent: z.number().min(1).max(99).default(40),
+  /** @default 10 — the answer-rate alarm ignores 5-minute periods with fewer INVITEs. */
+  answerRateMinInvites: z.number().int().min(1).max(100000).default(10),
+  /** @default 80 */
+  cpuAlarmPercent: z.number().min(10).max(100).default(80),
 });
 
 const dnsSchema = z.strictObject({
@@ -188,6 +222,8 @@ const environmentSchema = z.strictObject({
    * `twiml` uses it; with hostedZoneId too, an A record (TTL 300) is created for it.
    */
   dns: dnsSchema.optional(),
+  /** Alerting, alarms, logs and the dashboard; see monitoringSchema for each default. */
+  monitoring: monitoringSchema.default(() => monitoringSchema.parse({})),
 });
 
 /** What an operator writes in config/environments/<env>.ts. */
@@ -225,6 +261,8 @@ export interface DnsSettings {
   readonly hostedZoneId?: string;
 }
 
+export type MonitoringSettings = z.output<typeof monitoringSchema>;
+
 export interface StateBackendConfig {
   readonly bucket: string;
   readonly key: string;
@@ -253,6 +291,7 @@ export interface EnvironmentConfig {
   /** Present exactly when architecture is "load-balanced". */
   readonly loadBalancing?: LoadBalancingSettings;
   readonly dns?: DnsSettings;
+  readonly monitoring: MonitoringSettings;
 }
 
 /** Measured: ~145 MB of shared memory per 1,000 calls/s (DESIGN.md capacity facts). */
@@ -405,6 +444,7 @@ function resolve(p: Parsed): EnvironmentConfig {
     },
     loadBalancing: p.architecture === "load-balanced" ? resolveLoadBalancing(p) : undefined,
     dns: p.dns,
+    monitoring: p.monitoring,
   };
 }
 

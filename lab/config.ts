@@ -37,9 +37,8 @@ export function labKamailioConfig(cfg: EnvironmentConfig, addresses: LabAddresse
   assertLoopback("listen address", addresses.listen.host);
   assertLoopback("destination address", addresses.destination.host);
   assertLoopback("allowed source", addresses.allowedSource.split("/")[0]);
-  const { sharedMemoryMb: _shm, privateMemoryMb: _pkg, ...node } = nodeSettingsFor(cfg);
-  void _shm;
-  void _pkg;
+  const { sharedMemoryMb: _shm, privateMemoryMb: _pkg, logGroups: _logs, ...node } = nodeSettingsFor(cfg);
+  void [_shm, _pkg, _logs];
   return renderTemplate("kamailio", {
     ...node,
     advertisedAddress: addresses.listen.host,

@@ -3,6 +3,7 @@ import { LocalBackend, S3Backend, TerraformElement, TerraformOutput, TerraformSt
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import type { EnvironmentConfig } from "../config/schema";
+import { logGroupNames, Monitoring, type MonitoringProps } from "../constructs/monitoring";
 import { SipAutoscaling } from "../constructs/sip-autoscaling";
 import { SipInstance } from "../constructs/sip-instance";
 import { Vpc } from "../constructs/vpc";
@@ -25,6 +26,7 @@ export function nodeSettingsFor(cfg: EnvironmentConfig): ProxyNodeSettings {
     ringTimeoutMs: cfg.sip.ringTimeoutMs,
     sharedMemoryMb: cfg.sip.sharedMemoryMb,
     privateMemoryMb: cfg.sip.privateMemoryMb,
+    logGroups: logGroupNames(cfg.name),
   };
 }
 
@@ -82,6 +84,7 @@ export class SipProxyStack extends TerraformStack {
       });
       const address = this.dnsRecord(cfg, [proxy.elasticIp.publicIp]) ?? proxy.elasticIp.publicIp;
       this.singleInstanceOutputs(cfg, proxy, address);
+      this.monitoring(cfg, { kind: "single", instanceId: proxy.instance.id });
     } else {
       const proxies = new SipAutoscaling(this, "proxy", {
         ...common,
@@ -99,7 +102,41 @@ export class SipProxyStack extends TerraformStack {
       const nlbIps = proxies.nlbElasticIps.map((eip) => eip.publicIp);
       const address = this.dnsRecord(cfg, nlbIps) ?? nlbIps[0];
       this.loadBalancedOutputs(cfg, proxies, vpc, address);
+      this.monitoring(cfg, {
+        kind: "load-balanced",
+        loadBalancerArnSuffix: proxies.loadBalancer.arnSuffix,
+        targetGroupArnSuffix: proxies.targetGroup.arnSuffix,
+        autoScalingGroupName: proxies.group.name,
+        minSize: loadBalancing.min,
+        maxSize: loadBalancing.max,
+      });
     }
+  }
+
+  private monitoring(cfg: EnvironmentConfig, target: MonitoringProps["target"]): void {
+    const monitoring = new Monitoring(this, "monitoring", {
+      namePrefix: cfg.stackName,
+      environment: cfg.name,
+      region: cfg.region,
+      target,
+      ...cfg.monitoring,
+    });
+    new TerraformOutput(this, "dashboard_url", {
+      value: monitoring.dashboardUrl,
+      description: "CloudWatch dashboard: call outcomes (SIP replies, 408s, rejected sources), health and capacity.",
+    });
+    new TerraformOutput(this, "alerts_topic_arn", {
+      value: monitoring.alertsTopic.arn,
+      description: "SNS topic for warnings (capacity, health, answer rate); subscribe chat or email to it.",
+    });
+    new TerraformOutput(this, "critical_alerts_topic_arn", {
+      value: monitoring.criticalTopic.arn,
+      description: "SNS topic that pages: destination timeouts (408s), no healthy proxy.",
+    });
+    new TerraformOutput(this, "log_groups", {
+      value: [monitoring.logGroups.kamailio.name, monitoring.logGroups.setup.name],
+      description: "CloudWatch log groups with Kamailio's log (SIPLOG lines) and the instances' setup log.",
+    });
   }
 
   /** With dns.hostedZoneId, an A record for the proxy's public addresses; returns the name. */

@@ -25,6 +25,8 @@ export interface KamailioViewModel {
 
 export interface UserDataViewModel {
   readonly environment: string;
+  /** CloudWatch log groups the instance ships its logs to. */
+  readonly logGroups: { readonly kamailio: string; readonly setup: string };
   /** The rendered kamailio.cfg written to /etc/kamailio/kamailio.cfg. */
   readonly kamailioConfig: string;
   readonly sipPort: number;
@@ -85,14 +87,16 @@ export function renderTemplate<N extends TemplateName>(name: N, model: Templates
 export interface ProxyNodeSettings extends Omit<KamailioViewModel, "advertisedAddress"> {
   readonly sharedMemoryMb: number;
   readonly privateMemoryMb: number;
+  readonly logGroups: UserDataViewModel["logGroups"];
 }
 
 /** The first-boot script of a proxy node, with its kamailio.cfg embedded. */
 export function renderNodeUserData(node: ProxyNodeSettings, advertisedAddress: string): string {
-  const { sharedMemoryMb, privateMemoryMb, ...kamailio } = node;
+  const { sharedMemoryMb, privateMemoryMb, logGroups, ...kamailio } = node;
   const kamailioConfig = renderTemplate("kamailio", { ...kamailio, advertisedAddress });
   return renderTemplate("user-data", {
     environment: node.environment,
+    logGroups,
     kamailioConfig,
     sipPort: node.sipPort,
     sharedMemoryMb,

@@ -77,7 +77,7 @@ describe("SIP calls through the proxy (UDP)", () => {
     const callId = headerValues(invite, "Call-ID")[0];
     expect(lab.siplog(callId)).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^SIPLOG event=request method=INVITE src=127\.0\.0\.2:\d+ proto=udp /),
+        expect.stringMatching(/^SIPLOG event=request method=INVITE dialog=new src=127\.0\.0\.2:\d+ proto=udp /),
         expect.stringMatching(/^SIPLOG event=reply code=200 method=INVITE .* origin=destination$/),
         expect.stringMatching(/^SIPLOG event=reply code=200 method=BYE .* origin=destination$/),
       ]),

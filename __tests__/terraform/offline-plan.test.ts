@@ -14,10 +14,11 @@ const outdir = mkdtempSync(join(tmpdir(), "tf-offline-"));
 const { app, configs } = buildApp([...environments, contrastingInput], outdir);
 app.synth();
 
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
 describe("Terraform, offline", () => {
   const env = terraformEnv(OFFLINE_AWS_ENV);
   beforeAll(() => requireTool("terraform"));
-  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
   describe.each(configs.map((c) => [c.stackName]))("%s", (stackName) => {
     let dir = "";
@@ -36,10 +37,34 @@ describe("Terraform, offline", () => {
 
     it("plans successfully with mock credentials, creating every synthesized resource", () => {
       const stack = JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8")) as StackJson;
-      const count = resourceAddresses(stack).length;
+      // Resources with a `count` are off under default variables (the pager subscription).
+      const counted = Object.values(stack.resource ?? {})
+        .flatMap((byName) => Object.values(byName))
+        .filter((r) => "count" in r);
+      const count = resourceAddresses(stack).length - counted.length;
       const result = terraform(["plan", "-input=false", "-lock=false", "-refresh=false", "-no-color"], dir, env);
       expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: "" });
       expect(result.stdout).toContain(`Plan: ${count} to add, 0 to change, 0 to destroy.`);
     }, 120000);
   });
+});
+
+describe("the paging endpoint variable", () => {
+  const env = terraformEnv(OFFLINE_AWS_ENV);
+  const secret = "https://events.example.com/integration/test-secret-0123/enqueue";
+
+  it("adds the HTTPS subscription when set at deploy time and never prints the endpoint", () => {
+    requireTool("terraform");
+    const dir = offlineWorkdir("sip-proxy-dev", "test-pager", join(outdir, "stacks"));
+    const init = initOffline(dir, env);
+    expect(init.status).toBe(0);
+    const withPager = terraform(["plan", "-input=false", "-lock=false", "-refresh=false", "-no-color"], dir, {
+      ...env,
+      TF_VAR_critical_alerts_https_endpoint: secret,
+    });
+    expect(withPager.status).toBe(0);
+    expect(withPager.stdout).toContain("aws_sns_topic_subscription.monitoring_critical_https[0] will be created");
+    expect(withPager.stdout).toMatch(/endpoint\s+= \(sensitive value\)/);
+    expect(withPager.stdout + withPager.stderr).not.toContain("test-secret-0123");
+  }, 120000);
 });

@@ -9,7 +9,31 @@ import { resourcesOf, synthEnvironment } from "../helpers";
  * a new public address that Twilio does not know). Update this list, and the README's,
  * only on purpose.
  */
+/** Monitoring resources every stack has, plus the alarms of its architecture. */
+const MONITORING_ADDRESSES = [
+  "aws_cloudwatch_dashboard.monitoring_dashboard",
+  "aws_cloudwatch_log_group.monitoring_kamailio_logs",
+  "aws_cloudwatch_log_group.monitoring_setup_logs",
+  "aws_cloudwatch_log_metric_filter.monitoring_metric_AnsweredInvites",
+  "aws_cloudwatch_log_metric_filter.monitoring_metric_NewInvites",
+  "aws_cloudwatch_log_metric_filter.monitoring_metric_RejectedSources403",
+  "aws_cloudwatch_log_metric_filter.monitoring_metric_Replies2xx",
+  "aws_cloudwatch_log_metric_filter.monitoring_metric_Replies4xx",
+  "aws_cloudwatch_log_metric_filter.monitoring_metric_Replies5xx",
+  "aws_cloudwatch_log_metric_filter.monitoring_metric_Timeouts408",
+  "aws_cloudwatch_metric_alarm.monitoring_answer_rate",
+  "aws_cloudwatch_metric_alarm.monitoring_cpu_high",
+  "aws_cloudwatch_metric_alarm.monitoring_destination_timeouts",
+  "aws_kms_key.monitoring_topics_key",
+  "aws_sns_topic.monitoring_alerts",
+  "aws_sns_topic.monitoring_critical",
+  "aws_sns_topic_subscription.monitoring_critical_https",
+];
+
 const SINGLE_INSTANCE_ADDRESSES = [
+  ...MONITORING_ADDRESSES,
+  "aws_cloudwatch_metric_alarm.monitoring_instance_status",
+  "aws_cloudwatch_metric_alarm.monitoring_system_status",
   "aws_eip.proxy_ingress",
   "aws_eip_association.proxy_ingress_association",
   "aws_iam_instance_profile.proxy_template_profile",
@@ -25,10 +49,13 @@ const SINGLE_INSTANCE_ADDRESSES = [
   "aws_security_group.proxy_sg",
   "aws_subnet.vpc_public_us_east_1a",
   "aws_vpc.vpc",
-];
+].sort();
 
 /** Types that cannot carry tags in the AWS provider. */
 const UNTAGGABLE = new Set([
+  "aws_cloudwatch_dashboard",
+  "aws_cloudwatch_log_metric_filter",
+  "aws_sns_topic_subscription",
   "aws_route",
   "aws_route_table_association",
   "aws_eip_association",
@@ -83,7 +110,10 @@ describe("SipProxyStack", () => {
   it("has the outputs an operator needs, each with a description", () => {
     const outputs = dev.json.output ?? {};
     expect(Object.keys(outputs).sort()).toEqual(
-      ["console_access", "elastic_ip", "instance_id", "next_steps", "private_ip", "twilio_ip_acl", "twiml"].sort(),
+      [
+        ...["console_access", "elastic_ip", "instance_id", "next_steps", "private_ip", "twilio_ip_acl", "twiml"],
+        ...["alerts_topic_arn", "critical_alerts_topic_arn", "dashboard_url", "log_groups"],
+      ].sort(),
     );
     for (const [name, output] of Object.entries(outputs)) {
       expect({ name, description: output.description }).toEqual({ name, description: expect.stringMatching(/\w{3,}/) });

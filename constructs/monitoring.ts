@@ -1,0 +1,411 @@
+import { Construct } from "constructs";
+import { Fn, TerraformVariable } from "cdktf";
+import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { CloudwatchLogMetricFilter } from "@cdktf/provider-aws/lib/cloudwatch-log-metric-filter";
+import {
+  CloudwatchMetricAlarm,
+  type CloudwatchMetricAlarmConfig,
+} from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
+
+/** What the alarms watch: one instance, or a load-balanced group. */
+export type MonitoredTarget =
+  | { readonly kind: "single"; readonly instanceId: string }
+  | {
+      readonly kind: "load-balanced";
+      /** `arn_suffix` of the NLB and of its target group (CloudWatch dimensions). */
+      readonly loadBalancerArnSuffix: string;
+      readonly targetGroupArnSuffix: string;
+      readonly autoScalingGroupName: string;
+      readonly minSize: number;
+      readonly maxSize: number;
+    };
+
+export interface MonitoringProps {
+  /** Prefix for names, e.g. `sip-proxy-dev`. */
+  readonly namePrefix: string;
+  readonly environment: string;
+  readonly region: string;
+  readonly target: MonitoredTarget;
+  /** Subscribed to both topics. @default [] */
+  readonly alertEmails?: readonly string[];
+  /** @default 30 */
+  readonly logRetentionDays?: number;
+  /** 408s per 5 minutes above which the critical alarm fires. @default 5 */
+  readonly timeoutAlarmThreshold?: number;
+  /** Answered share of new INVITEs (percent) below which the answer-rate alarm fires. @default 40 */
+  readonly answerRateAlarmPercent?: number;
+  /** Fewer new INVITEs than this in 5 minutes: no answer-rate verdict. @default 10 */
+  readonly answerRateMinInvites?: number;
+  /** @default 80 */
+  readonly cpuAlarmPercent?: number;
+}
+
+/**
+ * Metrics derived from Kamailio's `SIPLOG` lines (templates/kamailio.cfg.ejs). Each filter
+ * is a set of quoted terms that must all appear in a log event (CloudWatch substring match).
+ */
+export const SIP_METRIC_FILTERS = {
+  NewInvites: ["SIPLOG", "event=request", "method=INVITE", "dialog=new"],
+  AnsweredInvites: ["SIPLOG", "event=reply", "method=INVITE", "code=2"],
+  Replies2xx: ["SIPLOG", "event=reply", "code=2"],
+  Replies4xx: ["SIPLOG", "event=reply", "code=4"],
+  Replies5xx: ["SIPLOG", "event=reply", "code=5"],
+  Timeouts408: ["SIPLOG", "event=reply", "code=408"],
+  RejectedSources403: ["SIPLOG", "event=reply", "code=403", "origin=proxy"],
+} as const;
+export type SipMetric = keyof typeof SIP_METRIC_FILTERS;
+
+export const filterPattern = (terms: readonly string[]) => terms.map((t) => `"${t}"`).join(" ");
+
+/** Where the instances' log files go; the user-data's CloudWatch agent config uses the same names. */
+export function logGroupNames(environment: string): { kamailio: string; setup: string } {
+  return { kamailio: `/sip-proxy/${environment}/kamailio`, setup: `/sip-proxy/${environment}/setup` };
+}
+
+/**
+ * Tells the operators when calls stop completing, not only when a machine dies: encrypted
+ * SNS topics (`alerts`, `critical-alerts`), Kamailio's logs in CloudWatch with SIP reply
+ * metrics, alarms on health, capacity and call outcomes, and a dashboard.
+ */
+export class Monitoring extends Construct {
+  readonly alertsTopic: SnsTopic;
+  readonly criticalTopic: SnsTopic;
+  readonly logGroups: { readonly kamailio: CloudwatchLogGroup; readonly setup: CloudwatchLogGroup };
+  readonly namespace: string;
+  readonly dashboard: CloudwatchDashboard;
+  readonly alarms: CloudwatchMetricAlarm[] = [];
+
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: MonitoringProps,
+  ) {
+    super(scope, id);
+    this.namespace = `SipProxy/${props.environment}`;
+
+    const names = logGroupNames(props.environment);
+    this.logGroups = {
+      kamailio: new CloudwatchLogGroup(this, "kamailio-logs", {
+        name: names.kamailio,
+        retentionInDays: props.logRetentionDays ?? 30,
+        tags: { Name: `${props.namePrefix}-kamailio` },
+      }),
+      setup: new CloudwatchLogGroup(this, "setup-logs", {
+        name: names.setup,
+        retentionInDays: props.logRetentionDays ?? 30,
+        tags: { Name: `${props.namePrefix}-setup` },
+      }),
+    };
+
+    // CloudWatch alarms cannot publish to topics encrypted with the AWS-managed SNS key, so
+    // the topics get a key whose policy admits CloudWatch. The account id comes from a log
+    // group's ARN: a data source would need AWS credentials at plan time.
+    const account = Fn.element(Fn.split(":", this.logGroups.kamailio.arn), 4);
+    const key = new KmsKey(this, "topics-key", {
+      description: `${props.namePrefix} alert topics`,
+      enableKeyRotation: true,
+      deletionWindowInDays: 30,
+      tags: { Name: `${props.namePrefix}-alert-topics` },
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Sid: "AccountAdministers",
+            Effect: "Allow",
+            Principal: { AWS: `arn:aws:iam::${account}:root` },
+            Action: "kms:*",
+            Resource: "*",
+          },
+          {
+            Sid: "CloudWatchAlarmsPublish",
+            Effect: "Allow",
+            Principal: { Service: "cloudwatch.amazonaws.com" },
+            Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+            Resource: "*",
+          },
+        ],
+      }),
+    });
+
+    const topic = (id: string, name: string) =>
+      new SnsTopic(this, id, { name, kmsMasterKeyId: key.arn, tags: { Name: name } });
+    this.alertsTopic = topic("alerts", `${props.namePrefix}-alerts`);
+    this.criticalTopic = topic("critical", `${props.namePrefix}-critical-alerts`);
+    for (const [i, email] of (props.alertEmails ?? []).entries()) {
+      for (const [name, topic] of [
+        ["alerts", this.alertsTopic],
+        ["critical", this.criticalTopic],
+      ] as const) {
+        new SnsTopicSubscription(this, `${name}-email-${i}`, {
+          topicArn: topic.arn,
+          protocol: "email",
+          endpoint: email,
+        });
+      }
+    }
+
+    // A paging integration URL (e.g. PagerDuty) is a secret: it is a sensitive variable,
+    // given at deploy time (TF_VAR_critical_alerts_https_endpoint), never in the code or JSON.
+    const pager = new TerraformVariable(this, "critical_alerts_https_endpoint", {
+      type: "string",
+      default: "",
+      sensitive: true,
+      description:
+        "HTTPS endpoint (e.g. a PagerDuty integration URL) subscribed to the critical alerts topic; empty for none.",
+    });
+    pager.overrideLogicalId("critical_alerts_https_endpoint");
+    const pagerSubscription = new SnsTopicSubscription(this, "critical-https", {
+      topicArn: this.criticalTopic.arn,
+      protocol: "https",
+      endpoint: pager.stringValue,
+    });
+    // Written as raw HCL: cdktf 0.21's Op/Fn helpers drop the literals "" and 0 from expressions.
+    pagerSubscription.addOverride("count", '${var.critical_alerts_https_endpoint == "" ? 0 : 1}');
+
+    for (const [metric, terms] of Object.entries(SIP_METRIC_FILTERS)) {
+      new CloudwatchLogMetricFilter(this, `metric-${metric}`, {
+        name: `${props.namePrefix}-${metric}`,
+        logGroupName: this.logGroups.kamailio.name,
+        pattern: filterPattern(terms),
+        metricTransformation: { name: metric, namespace: this.namespace, value: "1", defaultValue: "0", unit: "Count" },
+      });
+    }
+
+    this.sipAlarms();
+    if (props.target.kind === "single") this.singleInstanceAlarms(props.target.instanceId);
+    else this.loadBalancedAlarms(props.target);
+    this.dashboard = this.buildDashboard();
+  }
+
+  private alarm(
+    id: string,
+    config: Omit<CloudwatchMetricAlarmConfig, "alarmName">,
+    critical = false,
+  ): CloudwatchMetricAlarm {
+    const topic = critical ? this.criticalTopic : this.alertsTopic;
+    const alarmName = `${this.props.namePrefix}-${id}`;
+    const alarm = new CloudwatchMetricAlarm(this, id, {
+      alarmName,
+      tags: { Name: alarmName },
+      treatMissingData: "notBreaching",
+      ...config,
+      alarmActions: [...(config.alarmActions ?? []), topic.arn],
+      okActions: [topic.arn],
+    });
+    this.alarms.push(alarm);
+    return alarm;
+  }
+
+  private sipAlarms(): void {
+    const threshold = this.props.timeoutAlarmThreshold ?? 5;
+    this.alarm(
+      "destination-timeouts",
+      {
+        alarmDescription: `More than ${threshold} calls in 5 minutes got 408: the destination stopped answering INVITEs (INC-979). Check the destination domain's status and the proxy's egress path.`,
+        namespace: this.namespace,
+        metricName: "Timeouts408",
+        statistic: "Sum",
+        period: 300,
+        evaluationPeriods: 1,
+        threshold,
+        comparisonOperator: "GreaterThanThreshold",
+      },
+      true,
+    );
+
+    const percent = this.props.answerRateAlarmPercent ?? 40;
+    const minInvites = this.props.answerRateMinInvites ?? 10;
+    const metric = (id: string, metricName: SipMetric) => ({
+      id,
+      metric: { namespace: this.namespace, metricName, period: 300, stat: "Sum" },
+    });
+    this.alarm("answer-rate", {
+      alarmDescription: `Fewer than ${percent} % of new INVITEs were answered (2xx) over 10 minutes with at least ${minInvites} INVITEs per 5 minutes. Look at the reply codes on the dashboard.`,
+      evaluationPeriods: 2,
+      threshold: percent,
+      comparisonOperator: "LessThanThreshold",
+      metricQuery: [
+        metric("invites", "NewInvites"),
+        metric("answered", "AnsweredInvites"),
+        {
+          id: "answer_rate",
+          // Below the minimum volume the rate is not meaningful: report 100 so it cannot breach.
+          expression: `IF(invites >= ${minInvites}, 100 * answered / invites, 100)`,
+          label: "Answered share of new INVITEs (%)",
+          returnData: true,
+        },
+      ],
+    });
+  }
+
+  private singleInstanceAlarms(instanceId: string): void {
+    const dimensions = { InstanceId: instanceId };
+    const statusCheck = {
+      namespace: "AWS/EC2",
+      statistic: "Maximum",
+      period: 60,
+      threshold: 0,
+      comparisonOperator: "GreaterThanThreshold",
+    };
+    this.alarm("system-status", {
+      ...statusCheck,
+      alarmDescription:
+        "The host under the proxy failed its system status check; EC2 recovers the instance onto new hardware (same instance id, private IP and Elastic IP).",
+      metricName: "StatusCheckFailed_System",
+      evaluationPeriods: 2,
+      dimensions,
+      alarmActions: [`arn:aws:automate:${this.props.region}:ec2:recover`],
+    });
+    this.alarm("instance-status", {
+      ...statusCheck,
+      alarmDescription:
+        "The proxy's operating system failed its instance status check (kernel, network, disk). Reboot it or redeploy.",
+      metricName: "StatusCheckFailed_Instance",
+      evaluationPeriods: 3,
+      dimensions,
+    });
+    this.cpuAlarm(dimensions);
+  }
+
+  private cpuAlarm(dimensions: Record<string, string>): void {
+    const threshold = this.props.cpuAlarmPercent ?? 80;
+    this.alarm("cpu-high", {
+      alarmDescription: `Average CPU above ${threshold} % for 15 minutes: the proxy is near its call-rate capacity.`,
+      namespace: "AWS/EC2",
+      metricName: "CPUUtilization",
+      statistic: "Average",
+      period: 300,
+      evaluationPeriods: 3,
+      threshold,
+      comparisonOperator: "GreaterThanThreshold",
+      dimensions,
+    });
+  }
+
+  private loadBalancedAlarms(t: Extract<MonitoredTarget, { kind: "load-balanced" }>): void {
+    const targets = { LoadBalancer: t.loadBalancerArnSuffix, TargetGroup: t.targetGroupArnSuffix };
+    const nlb = { namespace: "AWS/NetworkELB", statistic: "Average", period: 60, dimensions: targets };
+    this.alarm("unhealthy-targets", {
+      ...nlb,
+      alarmDescription:
+        "At least one proxy fails its health check (TCP 5060). The group replaces it; if this persists, look at the instance's setup log.",
+      metricName: "UnHealthyHostCount",
+      evaluationPeriods: 2,
+      threshold: 0,
+      comparisonOperator: "GreaterThanThreshold",
+    });
+    this.alarm("healthy-below-minimum", {
+      ...nlb,
+      alarmDescription: `Fewer healthy proxies than the group minimum (${t.minSize}): one more failure loses capacity or the service.`,
+      metricName: "HealthyHostCount",
+      evaluationPeriods: 2,
+      threshold: t.minSize,
+      comparisonOperator: "LessThanThreshold",
+    });
+    this.alarm(
+      "no-healthy-targets",
+      {
+        ...nlb,
+        alarmDescription: "No healthy proxy behind the NLB: every call fails.",
+        metricName: "HealthyHostCount",
+        evaluationPeriods: 1,
+        threshold: 0,
+        comparisonOperator: "LessThanOrEqualToThreshold",
+        // No data from the NLB at all is as bad as zero healthy targets.
+        treatMissingData: "breaching",
+      },
+      true,
+    );
+    this.cpuAlarm({ AutoScalingGroupName: t.autoScalingGroupName });
+    // Two below the maximum, but never at or below the minimum (a 2..4 group would always alarm).
+    const nearMax = Math.max(t.maxSize - 2, t.minSize + 1);
+    if (nearMax <= t.maxSize) {
+      this.alarm("near-max-capacity", {
+        alarmDescription: `The group wants ${nearMax} or more of its maximum ${t.maxSize} instances: raise autoscaling.max before it runs out.`,
+        namespace: "AWS/AutoScaling",
+        metricName: "GroupDesiredCapacity",
+        statistic: "Average",
+        period: 300,
+        evaluationPeriods: 2,
+        threshold: nearMax,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        dimensions: { AutoScalingGroupName: t.autoScalingGroupName },
+      });
+    }
+  }
+
+  private buildDashboard(): CloudwatchDashboard {
+    const { region, target } = this.props;
+    const widget = (title: string, metrics: unknown[][], stat = "Sum", period = 60) => ({
+      type: "metric",
+      width: 12,
+      height: 6,
+      properties: { title, region, stat, period, view: "timeSeries", metrics },
+    });
+    const sip = (name: SipMetric) => [this.namespace, name];
+    const widgets: unknown[] = [
+      widget("SIP replies by class", [sip("Replies2xx"), sip("Replies4xx"), sip("Replies5xx")]),
+      widget("New INVITEs and answered", [sip("NewInvites"), sip("AnsweredInvites")]),
+      widget("408 timeouts (destination silent)", [sip("Timeouts408")]),
+      widget("Rejected sources (403 from the proxy)", [sip("RejectedSources403")]),
+    ];
+    if (target.kind === "single") {
+      widgets.push(widget("CPU", [["AWS/EC2", "CPUUtilization", "InstanceId", target.instanceId]], "Average", 300));
+      widgets.push(
+        widget(
+          "Status checks",
+          [
+            ["AWS/EC2", "StatusCheckFailed_System", "InstanceId", target.instanceId],
+            ["AWS/EC2", "StatusCheckFailed_Instance", "InstanceId", target.instanceId],
+          ],
+          "Maximum",
+        ),
+      );
+    } else {
+      const tg = ["LoadBalancer", target.loadBalancerArnSuffix, "TargetGroup", target.targetGroupArnSuffix];
+      const lb = ["LoadBalancer", target.loadBalancerArnSuffix];
+      const asg = ["AutoScalingGroupName", target.autoScalingGroupName];
+      widgets.push(
+        widget(
+          "Target health",
+          [
+            ["AWS/NetworkELB", "HealthyHostCount", ...tg],
+            ["AWS/NetworkELB", "UnHealthyHostCount", ...tg],
+          ],
+          "Average",
+        ),
+        widget(
+          "Auto Scaling capacity",
+          [
+            ["AWS/AutoScaling", "GroupDesiredCapacity", ...asg],
+            ["AWS/AutoScaling", "GroupInServiceInstances", ...asg],
+            ["AWS/AutoScaling", "GroupMaxSize", ...asg],
+          ],
+          "Average",
+          300,
+        ),
+        widget("CPU", [["AWS/EC2", "CPUUtilization", ...asg]], "Average", 300),
+        widget("NLB flows (UDP and TCP)", [
+          ["AWS/NetworkELB", "NewFlowCount_UDP", ...lb],
+          ["AWS/NetworkELB", "NewFlowCount_TCP", ...lb],
+          ["AWS/NetworkELB", "ActiveFlowCount_UDP", ...lb],
+          ["AWS/NetworkELB", "ActiveFlowCount_TCP", ...lb],
+        ]),
+      );
+    }
+    return new CloudwatchDashboard(this, "dashboard", {
+      dashboardName: this.props.namePrefix,
+      dashboardBody: JSON.stringify({ widgets }),
+    });
+  }
+
+  /** Console URL of the dashboard. */
+  get dashboardUrl(): string {
+    const { region } = this.props;
+    return `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${this.dashboard.dashboardName}`;
+  }
+}
