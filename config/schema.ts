@@ -70,6 +70,10 @@ const HINTS: Record<string, string> = {
   "dns.hostedZoneId": "use the Route 53 hosted zone id (Z followed by letters and digits) that holds dns.name",
   "sip.port": "use a port from 1024 to 65535 (5060 is the SIP default)",
   "sip.destinationTransport": 'use "udp" or "tcp"',
+  destinations: 'list { host: "acme.sip.ashburn.twilio.com", port?: 5060, enabled?: true } entries in failover order',
+  "destinations.host": "use a fully qualified host name such as acme.sip.ashburn.twilio.com",
+  "destinations.port": "use a port from 1 to 65535",
+  "destinations.enabled": "use true or false",
   "sip.transactionTimeoutMs": "use 1000 to 32000 ms; the time to wait for any reply from the destination",
   "sip.ringTimeoutMs": "use 10000 to 300000 ms; how long a call may ring before the proxy gives up",
   "sip.children": "use 1 to 32 worker processes per transport",
@@ -107,6 +111,11 @@ const sipSchema = z.strictObject({
   peakCallsPerSecond: z.number().int().min(1).max(20000).default(1000),
 });
 
+const hostname = z
+  .string()
+  .max(253)
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "is not a fully qualified host name");
+
 const autoscalingSchema = z.strictObject({
   /** @default 2 — two instances keep a call path when one fails. */
   min: z.number().int().min(1).max(100).default(2),
@@ -142,15 +151,24 @@ const monitoringSchema = z.strictObject({
 
 const dnsSchema = z.strictObject({
   /** Name Twilio dials and Kamailio advertises instead of an IP address. */
-  name: z
-    .string()
-    .max(253)
-    .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "is not a fully qualified host name"),
+  name: hostname,
   /** @default none — no record is created; point the name at the proxy yourself. */
   hostedZoneId: z
     .string()
     .regex(/^Z[A-Z0-9]{1,32}$/, "is not a Route 53 hosted zone id")
     .optional(),
+});
+
+const destinationSchema = z.strictObject({
+  /** e.g. "acme.sip.ashburn.twilio.com" */
+  host: hostname,
+  /** @default the transport's standard port (5060) */
+  port: z.number().int().min(1).max(65535).optional(),
+  /**
+   * @default true — false takes the destination out of rotation without deleting it (the
+   * "disable a carrier path" runbook).
+   */
+  enabled: z.boolean().default(true),
 });
 
 const stateBackendSchema = z.strictObject({
@@ -196,6 +214,12 @@ const environmentSchema = z.strictObject({
       /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.sip(\.[a-z0-9-]+)?\.twilio\.com$/,
       "is not a Twilio SIP domain (<name>.sip.twilio.com)",
     ),
+  /**
+   * Where calls go, in failover order: when one does not answer within
+   * sip.transactionTimeoutMs, or answers 500/503, the next is tried within the same call.
+   * @default [{ host: destinationDomain }]
+   */
+  destinations: z.array(destinationSchema).min(1, "is empty, so calls would have nowhere to go").optional(),
   /** @default DEFAULT_TWILIO_SIGNALING_CIDRS */
   allowedSourceCidrs: z
     .array(cidrString)
@@ -282,6 +306,8 @@ export interface EnvironmentConfig {
   readonly instanceType: string;
   readonly rootVolumeGb: number;
   readonly destinationDomain: string;
+  /** Enabled destinations in failover order, as "host" or "host:port". */
+  readonly destinations: readonly string[];
   readonly allowedSourceCidrs: readonly string[];
   readonly sshCidr?: string;
   readonly tags: Readonly<Record<string, string>>;
@@ -357,6 +383,19 @@ function checkCrossFields(p: Parsed, add: AddIssue): void {
     zones.add(az);
   });
 
+  if (p.destinations) {
+    const seen = new Map<string, number>();
+    p.destinations.forEach((d, i) => {
+      const key = `${d.host}:${d.port ?? 5060}`;
+      if (seen.has(key))
+        add(`destinations[${i}]`, `repeats destinations[${seen.get(key)}]`, "list each destination once");
+      seen.set(key, i);
+    });
+    if (p.destinations.every((d) => !d.enabled)) {
+      add("destinations", "has every destination disabled, so calls would have nowhere to go", "enable at least one");
+    }
+  }
+
   for (const key of Object.keys(p.tags)) {
     if (RESERVED_TAGS.includes(key)) {
       add(`tags.${key}`, "is set by the stack on every resource", "remove it from tags");
@@ -428,6 +467,9 @@ function resolve(p: Parsed): EnvironmentConfig {
     instanceType: p.instanceType,
     rootVolumeGb: p.rootVolumeGb,
     destinationDomain: p.destinationDomain,
+    destinations: (p.destinations ?? [{ host: p.destinationDomain, enabled: true }])
+      .filter((d) => d.enabled)
+      .map((d) => (d.port ? `${d.host}:${d.port}` : d.host)),
     allowedSourceCidrs: p.allowedSourceCidrs,
     sshCidr: p.sshCidr,
     tags: p.tags,

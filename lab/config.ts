@@ -12,8 +12,11 @@ export interface Endpoint {
 export interface LabAddresses {
   /** Where Kamailio listens and what it advertises. @default 127.0.0.1:5060 */
   readonly listen: Endpoint;
-  /** The stand-in for `<domain>.sip.twilio.com`: a local SIPp UAS. @default 127.0.0.1:5070 */
-  readonly destination: Endpoint;
+  /**
+   * Stand-ins for the environment's destinations (`<domain>.sip.twilio.com`), in failover
+   * order: local SIPp peers. @default [127.0.0.1:5070]
+   */
+  readonly destinations: readonly Endpoint[];
   /** The stand-in for Twilio's signaling ranges. @default 127.0.0.2/32 */
   readonly allowedSource: string;
   /** @default the environment's sip.destinationTransport */
@@ -22,7 +25,7 @@ export interface LabAddresses {
 
 export const DEFAULT_LAB_ADDRESSES: LabAddresses = {
   listen: { host: "127.0.0.1", port: 5060 },
-  destination: { host: "127.0.0.1", port: 5070 },
+  destinations: [{ host: "127.0.0.1", port: 5070 }],
   allowedSource: "127.0.0.2/32",
 };
 
@@ -35,7 +38,8 @@ export function assertLoopback(what: string, host: string): void {
 
 export function labKamailioConfig(cfg: EnvironmentConfig, addresses: LabAddresses = DEFAULT_LAB_ADDRESSES): string {
   assertLoopback("listen address", addresses.listen.host);
-  assertLoopback("destination address", addresses.destination.host);
+  if (addresses.destinations.length === 0) throw new Error("the lab needs at least one destination");
+  for (const d of addresses.destinations) assertLoopback("destination address", d.host);
   assertLoopback("allowed source", addresses.allowedSource.split("/")[0]);
   const { sharedMemoryMb: _shm, privateMemoryMb: _pkg, logGroups: _logs, ...node } = nodeSettingsFor(cfg);
   void [_shm, _pkg, _logs];
@@ -43,7 +47,7 @@ export function labKamailioConfig(cfg: EnvironmentConfig, addresses: LabAddresse
     ...node,
     advertisedAddress: addresses.listen.host,
     sipPort: addresses.listen.port,
-    destinationDomain: `${addresses.destination.host}:${addresses.destination.port}`,
+    destinations: addresses.destinations.map((d) => `${d.host}:${d.port}`),
     destinationTransport: addresses.destinationTransport ?? node.destinationTransport,
     allowedSourceCidrs: [addresses.allowedSource],
   });

@@ -12,6 +12,8 @@ export const CALLER_IP = "127.0.0.2";
 export const OUTSIDER_IP = "127.0.0.3";
 
 export interface LabOptions {
+  /** Destinations in failover order, each a SIPp peer on its own port. @default 1 */
+  readonly destinationCount?: number;
   /** Transport towards the destination. @default the environment's */
   readonly destinationTransport?: "udp" | "tcp";
   readonly kamailio?: KamailioRunOptions;
@@ -24,29 +26,41 @@ export class SipLab {
 
   private constructor(
     readonly proxy: Endpoint,
-    readonly destination: Endpoint,
+    readonly destinations: readonly Endpoint[],
     readonly config: string,
     private readonly kamailio: RunningKamailio,
   ) {}
 
+  /** The first destination. */
+  get destination(): Endpoint {
+    return this.destinations[0];
+  }
+
   static async start(cfg: EnvironmentConfig, options: LabOptions = {}): Promise<SipLab> {
     const proxy = { host: "127.0.0.1", port: await freePort("127.0.0.1") };
-    let destinationPort = await freePort("127.0.0.1");
-    while (destinationPort === proxy.port) destinationPort = await freePort("127.0.0.1");
-    const destination = { host: "127.0.0.1", port: destinationPort };
+    const taken = new Set([proxy.port]);
+    const destinations: Endpoint[] = [];
+    while (destinations.length < (options.destinationCount ?? 1)) {
+      const port = await freePort("127.0.0.1");
+      if (!taken.has(port)) destinations.push({ host: "127.0.0.1", port });
+      taken.add(port);
+    }
     const config = labKamailioConfig(cfg, {
       listen: proxy,
-      destination,
+      destinations,
       allowedSource: `${CALLER_IP}/32`,
       destinationTransport: options.destinationTransport,
     });
     const kamailio = await startKamailio(config, proxy, options.kamailio);
-    return new SipLab(proxy, destination, config, kamailio);
+    return new SipLab(proxy, destinations, config, kamailio);
   }
 
-  /** Starts the destination UAS and waits until it listens. */
-  async destinationPeer(scenario: string, options: Omit<PeerOptions, "scenario"> = {}): Promise<RunningSipp> {
-    const peer = await startSipp({ ...options, scenario, local: this.destination });
+  /** Starts a destination UAS (the first, or destination `index`) and waits until it listens. */
+  async destinationPeer(
+    scenario: string,
+    options: Omit<PeerOptions, "scenario"> & { readonly index?: number } = {},
+  ): Promise<RunningSipp> {
+    const peer = await startSipp({ ...options, scenario, local: this.destinations[options.index ?? 0] });
     this.peers.add(peer);
     return peer;
   }

@@ -1,5 +1,5 @@
 // npm run render -- <env> [kamailio|user-data] [--lab [--listen 127.0.0.1:5060]
-//                          [--destination 127.0.0.1:5070] [--allowed 127.0.0.2/32]]
+//                          [--destination 127.0.0.1:5070[,127.0.0.1:5072]] [--allowed 127.0.0.2/32]]
 // Prints the exact text an environment deploys, taken from its synthesized stack, with
 // values only known at deploy time shown as Terraform expressions (e.g. the Elastic IP).
 // With --lab: the lab variant of kamailio.cfg (same SIP core and parameters, loopback
@@ -49,9 +49,9 @@ function main(): number {
       assertLoopback("--allowed", cidr.address);
       const config = labKamailioConfig(parseEnvironment(input), {
         listen: values.listen ? parseEndpoint(values.listen, "--listen") : DEFAULT_LAB_ADDRESSES.listen,
-        destination: values.destination
-          ? parseEndpoint(values.destination, "--destination")
-          : DEFAULT_LAB_ADDRESSES.destination,
+        destinations: values.destination
+          ? values.destination.split(",").map((d) => parseEndpoint(d, "--destination"))
+          : DEFAULT_LAB_ADDRESSES.destinations,
         allowedSource: allowed,
       });
       process.stdout.write(config);

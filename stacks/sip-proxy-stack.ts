@@ -17,7 +17,7 @@ export function nodeSettingsFor(cfg: EnvironmentConfig): ProxyNodeSettings {
   return {
     environment: cfg.name,
     sipPort: cfg.sip.port,
-    destinationDomain: cfg.destinationDomain,
+    destinations: cfg.destinations,
     destinationTransport: cfg.sip.destinationTransport,
     allowedSourceCidrs: cfg.allowedSourceCidrs,
     logLevel: cfg.logLevel,

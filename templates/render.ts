@@ -11,8 +11,11 @@ export interface KamailioViewModel {
   /** Address Twilio reaches the proxy on; goes into Via, Record-Route and alias. */
   readonly advertisedAddress: string;
   readonly sipPort: number;
-  /** Host the Request-URI is rewritten to, e.g. acme.sip.twilio.com. */
-  readonly destinationDomain: string;
+  /**
+   * Hosts (host or host:port) the Request-URI is rewritten to, in failover order, e.g.
+   * acme.sip.ashburn.twilio.com then acme.sip.umatilla.twilio.com. At least one.
+   */
+  readonly destinations: readonly string[];
   /** Transport towards the destination. */
   readonly destinationTransport: "udp" | "tcp";
   /** Sources allowed to start calls (exact subnet match). */

@@ -54,7 +54,8 @@ describe("SIP calls through the proxy (UDP)", () => {
   it("connects a basic call: the destination sees the rewritten URI, one Record-Route, the proxy's Via and Max-Forwards - 1", async () => {
     const { caller, callee } = await completedCall(lab, "uas-answer.xml", "uac-call.xml");
 
-    expect(kinds(received(caller))).toEqual(expect.arrayContaining(["180/INVITE", "200/INVITE", "200/BYE"]));
+    // A 180 may lose the race with the 200 across Kamailio's workers; the 200 is what counts.
+    expect(kinds(received(caller))).toEqual(expect.arrayContaining(["200/INVITE", "200/BYE"]));
     expect(kinds(received(callee))).toEqual(["INVITE/INVITE", "ACK/ACK", "BYE/BYE"]);
 
     const invite = received(callee)[0];
@@ -108,7 +109,8 @@ describe("SIP calls through the proxy (UDP)", () => {
   });
 
   it("passes a busy reply to the caller and acknowledges it hop by hop", async () => {
-    const { caller, callee } = await completedCall(lab, "uas-busy.xml", "uac-rejected.xml", {
+    const { caller, callee } = await completedCall(lab, "uas-reject.xml", "uac-rejected.xml", {
+      destination: { vars: { code: "486", reason: "Busy Here" } },
       caller: { vars: { expect: "486", max_forwards: "70" } },
     });
     expect(kinds(received(caller))).toContain("486/INVITE");
@@ -150,14 +152,18 @@ describe("SIP calls through the proxy (UDP)", () => {
     expect(received(callee)).toEqual([]);
   });
 
-  it("relays an INVITE larger than 1500 bytes intact over UDP", async () => {
+  it("sends an INVITE larger than 1300 bytes that arrived over UDP on over TCP, intact (RFC 3261 18.1.1)", async () => {
+    // The destination listens on TCP: the proxy must not send a fragmenting UDP datagram.
     const { caller, callee } = await completedCall(lab, "uas-answer.xml", "uac-big-invite.xml", {
+      destination: { transport: "tcp" },
       caller: { vars: { padding: "x".repeat(300) } },
     });
     const original = sent(caller)[0];
     const relayed = received(callee)[0];
+    expect(original.transport).toBe("UDP");
     expect(Buffer.byteLength(original.text)).toBeGreaterThan(1500);
-    expect(relayed.transport).toBe("UDP");
+    expect(relayed.transport).toBe("TCP");
+    expect(headerValues(relayed, "Via")[0]).toMatch(/^SIP\/2\.0\/TCP 127\.0\.0\.1:/);
     expect(bodyOf(relayed)).toBe(bodyOf(original));
     for (const header of ["Identity", "Proxy-Authorization", "X-Padding", "From", "Content-Length"]) {
       expect({ header, value: headerValues(relayed, header) }).toEqual({
@@ -189,7 +195,8 @@ describe("SIP calls through the proxy (UDP)", () => {
     const invite = sent(caller)[0];
     const timeout = firstOf(received(caller), "408")!;
     const elapsed = timeout.time - invite.time;
-    expect(elapsed).toBeGreaterThanOrEqual(cfg.sip.transactionTimeoutMs - 50);
+    // Kamailio's timers tick every 100 ms.
+    expect(elapsed).toBeGreaterThanOrEqual(cfg.sip.transactionTimeoutMs - 150);
     expect(elapsed).toBeLessThanOrEqual(cfg.sip.transactionTimeoutMs + 1000);
     const callId = headerValues(invite, "Call-ID")[0];
     expect(lab.siplog(callId)).toContainEqual(

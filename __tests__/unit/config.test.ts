@@ -67,6 +67,19 @@ describe("parseEnvironment", () => {
     });
   });
 
+  it("keeps enabled destinations in failover order and drops disabled ones", () => {
+    const cfg = parseEnvironment({
+      ...validInput,
+      destinations: [
+        { host: "acme.sip.ashburn.twilio.com" },
+        { host: "acme.sip.umatilla.twilio.com", enabled: false },
+        { host: "acme.sip.dublin.twilio.com", port: 5080 },
+      ],
+    });
+    expect(cfg.destinations).toEqual(["acme.sip.ashburn.twilio.com", "acme.sip.dublin.twilio.com:5080"]);
+    expect(parseEnvironment(validInput).destinations).toEqual(["acme.sip.twilio.com"]);
+  });
+
   it("accepts every shipped environment", () => {
     expect(() => parseEnvironments(environments)).not.toThrow();
   });
@@ -122,6 +135,25 @@ describe("parseEnvironment", () => {
     ["per-az NAT with one zone", { architecture: "load-balanced", natGateways: "per-az" }, "natGateways"],
     ["an unknown NAT mode", { architecture: "load-balanced", natGateways: "both" }, "natGateways"],
     ["a zero-instance group", { architecture: "load-balanced", autoscaling: { min: 0 } }, "autoscaling.min"],
+    ["an empty failover list", { destinations: [] }, "destinations"],
+    [
+      "a destination listed twice",
+      {
+        destinations: [
+          { host: "a.sip.twilio.com" },
+          { host: "b.sip.twilio.com" },
+          { host: "a.sip.twilio.com", port: 5060 },
+        ],
+      },
+      "destinations[2]",
+    ],
+    ["every destination disabled", { destinations: [{ host: "a.sip.twilio.com", enabled: false }] }, "destinations"],
+    [
+      "a destination that is not a host name",
+      { destinations: [{ host: "sip:a.sip.twilio.com" }] },
+      "destinations[0].host",
+    ],
+    ["a per-attempt timer out of range", { sip: { transactionTimeoutMs: 500 } }, "sip.transactionTimeoutMs"],
     ["a DNS name that is not a host name", { dns: { name: "https://sip.example.com" } }, "dns.name"],
     ["a malformed hosted zone id", { dns: { name: "sip.example.com", hostedZoneId: "zone-1" } }, "dns.hostedZoneId"],
   ];

@@ -58,8 +58,9 @@ describe("kamailio.cfg template", () => {
   });
 
   it("rewrites the Request-URI to the destination and records the advertised route", () => {
-    expect(devCfg).toContain('#!define DESTINATION_DOMAIN "example-dev.sip.twilio.com"');
-    expect(devCfg).toContain('$ru = "sip:" + $rU + "@" + DESTINATION_DOMAIN;');
+    expect(devCfg).toContain('#!define DESTINATIONS "example-dev.sip.twilio.com"');
+    expect(devCfg).toContain("#!define DESTINATION_COUNT 1");
+    expect(devCfg).toContain('$ru = "sip:" + $rU + "@" + $var(destination);');
     expect(devCfg).toContain('$var(rr_in) = "ADVERTISED_ADDRESS:SIP_PORT";');
     expect(devCfg).toContain('record_route_preset("$var(rr_in)");');
     expect(devCfg).toContain("listen=udp:PRIVATE_IP:SIP_PORT advertise ADVERTISED_ADDRESS:SIP_PORT");
