@@ -37,6 +37,12 @@ function main(): number {
     console.log(`${configs.length} environment(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return 0;
   } catch (error) {
+    if (error instanceof Error && error.message.includes("Policy violation")) {
+      // stacks/policy.ts rejected a resource: the message names each one and its rule.
+      console.error(error.message);
+      console.error("synth stopped: fix the violations above (or suppress one with a written reason)");
+      return 1;
+    }
     if (!(error instanceof ConfigError)) throw error;
     console.error(error.message);
     const stale = join(outdir, "stacks", `sip-proxy-${error.environment}`);

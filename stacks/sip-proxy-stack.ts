@@ -1,5 +1,5 @@
 import { Construct, type Node } from "constructs";
-import { LocalBackend, S3Backend, TerraformElement, TerraformOutput, TerraformStack } from "cdktf";
+import { Aspects, LocalBackend, S3Backend, TerraformElement, TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import type { EnvironmentConfig } from "../config/schema";
@@ -8,6 +8,7 @@ import { SipAutoscaling } from "../constructs/sip-autoscaling";
 import { SipInstance } from "../constructs/sip-instance";
 import { Vpc } from "../constructs/vpc";
 import type { ProxyNodeSettings } from "../templates/render";
+import { PolicyChecks } from "./policy";
 
 export const PROJECT_TAG = "sip-proxy";
 export const MANAGED_BY_TAG = "cdktf";
@@ -31,12 +32,15 @@ export function nodeSettingsFor(cfg: EnvironmentConfig): ProxyNodeSettings {
 }
 
 /**
- * One environment's proxy: provider, state backend, network, compute and outputs.
+ * One environment's proxy: provider, state backend, network, compute, monitoring, outputs,
+ * and the security policy checks (stacks/policy.ts) that must pass before anything synthesizes.
  * The only code that reads an EnvironmentConfig; constructs get typed props.
  */
 export class SipProxyStack extends TerraformStack {
   constructor(scope: Construct, id: string, cfg: EnvironmentConfig) {
     super(scope, id);
+
+    Aspects.of(this).add(new PolicyChecks({ sipPorts: [cfg.sip.port] }));
 
     const commonTags = { ...cfg.tags, Project: PROJECT_TAG, Environment: cfg.name, ManagedBy: MANAGED_BY_TAG };
     new AwsProvider(this, "aws", { region: cfg.region, defaultTags: [{ tags: commonTags }] });

@@ -1,0 +1,188 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { App, Aspects, S3Backend, TerraformStack } from "cdktf";
+import { Construct } from "constructs";
+import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
+import { Instance } from "@cdktf/provider-aws/lib/instance";
+import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { SecurityGroupRule } from "@cdktf/provider-aws/lib/security-group-rule";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { environments } from "../../config/environments";
+import { buildApp } from "../../main";
+import { PolicyChecks, suppressPolicy } from "../../stacks/policy";
+import { contrastingInput, loadBalancedInput } from "../fixtures/environments";
+
+const TAGS = { Project: "sip-proxy", Environment: "test", ManagedBy: "cdktf" };
+const GOOD_TAG_SPECS = [
+  { resourceType: "instance", tags: TAGS },
+  { resourceType: "volume", tags: TAGS },
+];
+
+/** Synthesizes one stack with the policy aspect; returns the error message, or "" if it passed. */
+function synthWith(build: (stack: TerraformStack) => void, providerTags: Record<string, string> = TAGS): string {
+  const outdir = mkdtempSync(join(tmpdir(), "policy-"));
+  try {
+    const app = new App({ outdir });
+    const stack = new TerraformStack(app, "policy-test");
+    new AwsProvider(stack, "aws", { region: "us-east-1", defaultTags: [{ tags: providerTags }] });
+    Aspects.of(stack).add(new PolicyChecks({ sipPorts: [5080] }));
+    build(stack);
+    app.synth();
+    return "";
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+const goodTemplate = (scope: Construct, id = "lt") =>
+  new LaunchTemplate(scope, id, {
+    metadataOptions: { httpTokens: "required" },
+    blockDeviceMappings: [{ deviceName: "/dev/sda1", ebs: { encrypted: "true" } }],
+    tagSpecifications: GOOD_TAG_SPECS,
+  });
+
+describe("policy checks", () => {
+  it("pass a compliant stack", () => {
+    expect(synthWith((s) => goodTemplate(s))).toBe("");
+  });
+
+  it("pass every shipped environment and the test fixtures with zero violations", () => {
+    const outdir = mkdtempSync(join(tmpdir(), "policy-envs-"));
+    try {
+      expect(() => buildApp([...environments, contrastingInput, loadBalancedInput], outdir).app.synth()).not.toThrow();
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
+  it("reject a launch template that allows IMDSv1", () => {
+    const error = synthWith(
+      (s) =>
+        new LaunchTemplate(s, "lt", {
+          metadataOptions: { httpTokens: "optional" },
+          tagSpecifications: GOOD_TAG_SPECS,
+        }),
+    );
+    expect(error).toContain("Policy violation [imdsv2] at aws_launch_template.lt");
+  });
+
+  it("reject an instance without IMDSv2 and without a template", () => {
+    expect(synthWith((s) => new Instance(s, "vm", { ami: "ami-123", instanceType: "t3.small" }))).toContain(
+      "Policy violation [imdsv2] at aws_instance.vm",
+    );
+  });
+
+  it("reject unencrypted EBS volumes wherever they are declared", () => {
+    const error = synthWith((s) => {
+      new LaunchTemplate(s, "lt", {
+        metadataOptions: { httpTokens: "required" },
+        blockDeviceMappings: [{ deviceName: "/dev/sda1", ebs: { encrypted: "false" } }],
+        tagSpecifications: GOOD_TAG_SPECS,
+      });
+      new EbsVolume(s, "disk", { availabilityZone: "us-east-1a", size: 10 });
+      new Instance(s, "vm", {
+        launchTemplate: { id: "lt-1" },
+        rootBlockDevice: { encrypted: false },
+      });
+    });
+    expect(error).toContain("[ebs-encrypted] at aws_launch_template.lt");
+    expect(error).toContain("[ebs-encrypted] at aws_ebs_volume.disk");
+    expect(error).toContain("[ebs-encrypted] at aws_instance.vm");
+  });
+
+  it("reject SSH or SIP open to the whole internet, in every way of writing a rule", () => {
+    const error = synthWith((s) => {
+      new SecurityGroup(s, "inline", {
+        ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }],
+      });
+      new SecurityGroupRule(s, "rule", {
+        type: "ingress",
+        protocol: "udp",
+        fromPort: 5000,
+        toPort: 5100,
+        cidrBlocks: ["0.0.0.0/0"],
+        securityGroupId: "sg-1",
+      });
+      new VpcSecurityGroupIngressRule(s, "v6", {
+        ipProtocol: "-1",
+        cidrIpv6: "::/0",
+        securityGroupId: "sg-1",
+      });
+    });
+    expect(error).toContain(
+      "[no-open-ssh-or-sip] at aws_security_group.inline: no security group rule may open SSH or SIP to 0.0.0.0/0 or ::/0; port(s) 22 open to 0.0.0.0/0",
+    );
+    expect(error).toContain("[no-open-ssh-or-sip] at aws_security_group_rule.rule");
+    expect(error).toMatch(
+      /\[no-open-ssh-or-sip\] at aws_vpc_security_group_ingress_rule\.v6: .*port\(s\) 22, 5060, 5061, 5080 open to ::\/0/,
+    );
+  });
+
+  it("allow open egress and open ingress on unrelated ports", () => {
+    const error = synthWith(
+      (s) =>
+        new SecurityGroup(s, "web", {
+          ingress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }],
+          egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }],
+        }),
+    );
+    expect(error).toBe("");
+  });
+
+  it("reject missing Project, Environment or ManagedBy tags", () => {
+    expect(synthWith((s) => goodTemplate(s), { Project: "sip-proxy" })).toContain(
+      "[required-tags] at policy-test/aws: every taggable resource must carry Project, Environment and ManagedBy; provider default_tags lack Environment, ManagedBy",
+    );
+    const error = synthWith(
+      (s) =>
+        new LaunchTemplate(s, "lt", {
+          metadataOptions: { httpTokens: "required" },
+          tagSpecifications: [{ resourceType: "instance", tags: { Name: "x" } }],
+        }),
+    );
+    expect(error).toContain("[required-tags] at aws_launch_template.lt");
+  });
+
+  it("reject an S3 backend without encryption or locking", () => {
+    expect(synthWith((s) => new S3Backend(s, { bucket: "b", key: "k", region: "us-east-1" }))).toContain(
+      "[s3-backend-encrypted-locked] at policy-test/backend: an S3 state backend must be encrypted and use a lock file; set encrypt = true and use_lockfile = true",
+    );
+    const locked = synthWith((s) => {
+      new S3Backend(s, { bucket: "b", key: "k", region: "us-east-1", encrypt: true }).addOverride("use_lockfile", true);
+    });
+    expect(locked).toBe("");
+  });
+
+  it("reject an unencrypted SNS topic", () => {
+    expect(synthWith((s) => new SnsTopic(s, "topic", { name: "t" }))).toContain(
+      "[sns-encrypted] at aws_sns_topic.topic",
+    );
+  });
+
+  it("accept a suppression only with a written reason, and still report it", () => {
+    expect(() =>
+      synthWith((s) => suppressPolicy(new SnsTopic(s, "topic", { name: "t" }), "sns-encrypted", "because")),
+    ).not.toThrow();
+    expect(
+      synthWith((s) => suppressPolicy(new SnsTopic(s, "topic", { name: "t" }), "sns-encrypted", "because")),
+    ).toContain("needs a written reason");
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), "policy-warn-")) });
+    const stack = new TerraformStack(app, "warned");
+    new AwsProvider(stack, "aws", { region: "us-east-1", defaultTags: [{ tags: TAGS }] });
+    Aspects.of(stack).add(new PolicyChecks({ sipPorts: [] }));
+    const topic = new SnsTopic(stack, "topic", { name: "t" });
+    suppressPolicy(topic, "sns-encrypted", "carries only public status pages, no call data");
+    expect(() => app.synth()).not.toThrow();
+    const warnings = topic.node.metadata.filter((m) => m.type === "@cdktf/warn").map((m) => String(m.data));
+    expect(warnings).toEqual([
+      'Policy "sns-encrypted" suppressed for aws_sns_topic.topic: carries only public status pages, no call data',
+    ]);
+    rmSync(app.outdir, { recursive: true, force: true });
+  });
+});

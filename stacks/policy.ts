@@ -1,0 +1,187 @@
+// Security policy checked on every synthesized stack. A violation is an error annotation on
+// the offending construct, so `npm run synth` (and cdktf synth/deploy) fails and names the
+// resource and the rule. A rule can be suppressed for one construct (and its children) only
+// with a written reason, which is then reported as a warning on every synth.
+import { Annotations, TerraformBackend, TerraformResource, type IAspect } from "cdktf";
+import type { Construct, IConstruct } from "constructs";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+
+export const POLICY_RULES = {
+  imdsv2: 'instances must require IMDSv2 tokens (metadata_options.http_tokens = "required")',
+  "ebs-encrypted": "every EBS volume must be encrypted",
+  "no-open-ssh-or-sip": "no security group rule may open SSH or SIP to 0.0.0.0/0 or ::/0",
+  "required-tags": "every taggable resource must carry Project, Environment and ManagedBy",
+  "s3-backend-encrypted-locked": "an S3 state backend must be encrypted and use a lock file",
+  "sns-encrypted": "SNS topics must be encrypted with a KMS key",
+} as const;
+export type PolicyRule = keyof typeof POLICY_RULES;
+
+export const REQUIRED_TAGS = ["Project", "Environment", "ManagedBy"] as const;
+const MIN_REASON_LENGTH = 20;
+const SUPPRESSION_KEY = "sip-proxy:policy-suppression";
+
+/** Exempts `scope` (and everything under it) from one rule. The reason is mandatory. */
+export function suppressPolicy(scope: Construct, rule: PolicyRule, reason: string): void {
+  if (reason.trim().length < MIN_REASON_LENGTH) {
+    throw new Error(
+      `suppressing policy "${rule}" at ${scope.node.path} needs a written reason of at least ${MIN_REASON_LENGTH} characters`,
+    );
+  }
+  scope.node.addMetadata(SUPPRESSION_KEY, { rule, reason });
+}
+
+function suppression(node: IConstruct, rule: PolicyRule): string | undefined {
+  for (const scope of [...node.node.scopes].reverse()) {
+    const entry = scope.node.metadata.find(
+      (m) => m.type === SUPPRESSION_KEY && (m.data as { rule: string }).rule === rule,
+    );
+    if (entry) return (entry.data as { reason: string }).reason;
+  }
+  return undefined;
+}
+
+type Attributes = Record<string, unknown>;
+
+function resourceAttributes(resource: TerraformResource): Attributes {
+  const byType = resource.toTerraform().resource as Record<string, Record<string, Attributes>>;
+  return Object.values(Object.values(byType)[0])[0];
+}
+
+const asArray = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+const isTrue = (value: unknown) => value === true || value === "true";
+const OPEN = ["0.0.0.0/0", "::/0"];
+
+export interface PolicyChecksProps {
+  /** SIP ports of the stack (the configured port; 5060 and 5061 are always checked). */
+  readonly sipPorts: readonly number[];
+}
+
+export class PolicyChecks implements IAspect {
+  private readonly sipPorts: number[];
+
+  constructor(props: PolicyChecksProps) {
+    this.sipPorts = [...new Set([5060, 5061, ...props.sipPorts])];
+  }
+
+  visit(node: IConstruct): void {
+    if (node instanceof TerraformResource) this.checkResource(node, resourceAttributes(node));
+    else if (node instanceof AwsProvider) this.checkProvider(node);
+    else if (node instanceof TerraformBackend) this.checkBackend(node);
+  }
+
+  private report(node: IConstruct, rule: PolicyRule, detail: string): void {
+    const reason = suppression(node, rule);
+    const where =
+      node instanceof TerraformResource ? `${node.terraformResourceType}.${node.friendlyUniqueId}` : node.node.path;
+    if (reason) {
+      Annotations.of(node).addWarning(`Policy "${rule}" suppressed for ${where}: ${reason}`);
+      return;
+    }
+    Annotations.of(node).addError(`Policy violation [${rule}] at ${where}: ${POLICY_RULES[rule]}; ${detail}`);
+  }
+
+  private checkResource(node: TerraformResource, a: Attributes): void {
+    switch (node.terraformResourceType) {
+      case "aws_launch_template":
+        return this.checkLaunchTemplate(node, a);
+      case "aws_instance":
+        return this.checkInstance(node, a);
+      case "aws_ebs_volume":
+        if (!isTrue(a.encrypted)) this.report(node, "ebs-encrypted", "set encrypted = true");
+        return;
+      case "aws_security_group":
+        for (const rule of asArray(a.ingress as Attributes[])) this.checkIngress(node, rule);
+        return;
+      case "aws_security_group_rule":
+        if (a.type === "ingress") this.checkIngress(node, a);
+        return;
+      case "aws_vpc_security_group_ingress_rule":
+        this.checkIngress(node, {
+          protocol: a.ip_protocol,
+          from_port: a.from_port,
+          to_port: a.to_port,
+          cidr_blocks: asArray(a.cidr_ipv4 as string),
+          ipv6_cidr_blocks: asArray(a.cidr_ipv6 as string),
+        });
+        return;
+      case "aws_sns_topic":
+        if (!a.kms_master_key_id) this.report(node, "sns-encrypted", "set kms_master_key_id");
+        return;
+    }
+  }
+
+  private checkLaunchTemplate(node: TerraformResource, a: Attributes): void {
+    const metadata = a.metadata_options as Attributes | undefined;
+    if (metadata?.http_tokens !== "required")
+      this.report(node, "imdsv2", 'set metadata_options.http_tokens = "required"');
+    for (const mapping of asArray(a.block_device_mappings as Attributes[])) {
+      const ebs = mapping.ebs as Attributes | undefined;
+      if (ebs && !isTrue(ebs.encrypted)) {
+        this.report(node, "ebs-encrypted", `block device ${String(mapping.device_name)} is not encrypted`);
+      }
+    }
+    // Instances and volumes launched from a template do not get the provider's default tags.
+    for (const spec of asArray(a.tag_specifications as Attributes[])) {
+      const tags = (spec.tags ?? {}) as Record<string, string>;
+      const missing = REQUIRED_TAGS.filter((t) => !tags[t]);
+      if (missing.length > 0) {
+        this.report(
+          node,
+          "required-tags",
+          `tag_specifications for ${String(spec.resource_type)} lack ${missing.join(", ")}`,
+        );
+      }
+    }
+    if (asArray(a.tag_specifications as Attributes[]).length === 0) {
+      this.report(node, "required-tags", "launched instances and volumes get no tags (no tag_specifications)");
+    }
+  }
+
+  private checkInstance(node: TerraformResource, a: Attributes): void {
+    const metadata = a.metadata_options as Attributes | undefined;
+    if (metadata ? metadata.http_tokens !== "required" : !a.launch_template) {
+      this.report(
+        node,
+        "imdsv2",
+        'set metadata_options.http_tokens = "required" (or launch from a template that does)',
+      );
+    }
+    const root = a.root_block_device as Attributes | undefined;
+    if (root && !isTrue(root.encrypted)) this.report(node, "ebs-encrypted", "root_block_device is not encrypted");
+    for (const ebs of asArray(a.ebs_block_device as Attributes[])) {
+      if (!isTrue(ebs.encrypted)) this.report(node, "ebs-encrypted", `${String(ebs.device_name)} is not encrypted`);
+    }
+  }
+
+  private checkIngress(node: TerraformResource, rule: Attributes): void {
+    const sources = [...asArray(rule.cidr_blocks as string[]), ...asArray(rule.ipv6_cidr_blocks as string[])];
+    const open = sources.filter((c) => OPEN.includes(c));
+    if (open.length === 0) return;
+    const all = rule.protocol === "-1" || rule.protocol === "all";
+    const from = Number(rule.from_port);
+    const to = Number(rule.to_port);
+    const covers = (port: number) => all || (from <= port && port <= to);
+    const exposed = [22, ...this.sipPorts].filter(covers);
+    if (exposed.length > 0) {
+      this.report(node, "no-open-ssh-or-sip", `port(s) ${exposed.join(", ")} open to ${open.join(", ")}`);
+    }
+  }
+
+  private checkProvider(node: AwsProvider): void {
+    const config = (node.toTerraform().provider as Record<string, Attributes[]>).aws[0];
+    const tags = (asArray(config.default_tags as Attributes[])[0]?.tags ?? {}) as Record<string, string>;
+    const missing = REQUIRED_TAGS.filter((t) => !tags[t]);
+    if (missing.length > 0) this.report(node, "required-tags", `provider default_tags lack ${missing.join(", ")}`);
+  }
+
+  private checkBackend(node: TerraformBackend): void {
+    const backend = (node.toTerraform().terraform as { backend: Record<string, Attributes> }).backend;
+    const s3 = backend.s3;
+    if (!s3) return;
+    const missing = [!isTrue(s3.encrypt) && "encrypt = true", !isTrue(s3.use_lockfile) && "use_lockfile = true"].filter(
+      Boolean,
+    );
+    if (missing.length > 0) this.report(node, "s3-backend-encrypted-locked", `set ${missing.join(" and ")}`);
+  }
+}
