@@ -56,6 +56,8 @@ export const SIP_METRIC_FILTERS = {
   Replies5xx: ["SIPLOG", "event=reply", "code=5"],
   Timeouts408: ["SIPLOG", "event=reply", "code=408"],
   RejectedSources403: ["SIPLOG", "event=reply", "code=403", "origin=proxy"],
+  /** A destination was silent or answered 500/503 and the call moved to the next one. */
+  DestinationFailovers: ["SIPLOG", "event=failover"],
 } as const;
 export type SipMetric = keyof typeof SIP_METRIC_FILTERS;
 
@@ -350,7 +352,10 @@ export class Monitoring extends Construct {
     const widgets: unknown[] = [
       widget("SIP replies by class", [sip("Replies2xx"), sip("Replies4xx"), sip("Replies5xx")]),
       widget("New INVITEs and answered", [sip("NewInvites"), sip("AnsweredInvites")]),
-      widget("408 timeouts (destination silent)", [sip("Timeouts408")]),
+      widget("408 timeouts and failovers (destination silent or failing)", [
+        sip("Timeouts408"),
+        sip("DestinationFailovers"),
+      ]),
       widget("Rejected sources (403 from the proxy)", [sip("RejectedSources403")]),
     ];
     if (target.kind === "single") {

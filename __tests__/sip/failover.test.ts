@@ -2,6 +2,7 @@
 // silent or broken. The per-attempt timer is the environment's sip.transactionTimeoutMs.
 import { environments } from "../../config/environments";
 import { parseEnvironment } from "../../config/schema";
+import { SIP_METRIC_FILTERS } from "../../constructs/monitoring";
 import { SipLab } from "../../lab/harness";
 import type { SippResult } from "../../lab/sipp";
 import { cseqMethod, headerValues, kindOf } from "../../lab/trace";
@@ -50,6 +51,12 @@ describe("destination failover", () => {
     expect(elapsed).toBeGreaterThanOrEqual(perAttempt - 150);
     expect(elapsed).toBeLessThanOrEqual(perAttempt + 1000);
     const callId = headerValues(caller.messages[0], "Call-ID")[0];
+    // The DestinationFailovers metric filter sees exactly this failover.
+    const failovers = lab
+      .kamailioLog()
+      .split("\n")
+      .filter((l) => l.includes(callId) && SIP_METRIC_FILTERS.DestinationFailovers.every((t) => l.includes(t)));
+    expect(failovers).toHaveLength(1);
     expect(lab.kamailioLog()).toMatch(
       new RegExp(
         `SIPLOG event=failover attempt=1 to=127\\.0\\.0\\.1:${lab.destinations[1].port} silent=1 callid=${callId.replace(/[.@]/g, "\\$&")}`,

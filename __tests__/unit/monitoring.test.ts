@@ -124,7 +124,7 @@ describe("Monitoring, load-balanced", () => {
         "CPU",
         "NLB flows (UDP and TCP)",
         "SIP replies by class",
-        "408 timeouts (destination silent)",
+        "408 timeouts and failovers (destination silent or failing)",
         "Rejected sources (403 from the proxy)",
       ]),
     );

@@ -15,6 +15,7 @@ const MONITORING_ADDRESSES = [
   "aws_cloudwatch_log_group.monitoring_kamailio_logs",
   "aws_cloudwatch_log_group.monitoring_setup_logs",
   "aws_cloudwatch_log_metric_filter.monitoring_metric_AnsweredInvites",
+  "aws_cloudwatch_log_metric_filter.monitoring_metric_DestinationFailovers",
   "aws_cloudwatch_log_metric_filter.monitoring_metric_NewInvites",
   "aws_cloudwatch_log_metric_filter.monitoring_metric_RejectedSources403",
   "aws_cloudwatch_log_metric_filter.monitoring_metric_Replies2xx",
