@@ -60,6 +60,7 @@ const HINTS: Record<string, string> = {
   "autoscaling.healthCheckGraceSeconds": "use 60 to 1800 seconds; first boot installs Kamailio in about 3 minutes",
   dns: 'use { name: "sip.example.com", hostedZoneId: "Z0123456789ABC" } (hostedZoneId optional)',
   monitoring: "see the `monitoring` settings documented in config/schema.ts",
+  allowElasticIpDestroy: "use true or false",
   "monitoring.alertEmails": 'list email addresses, e.g. ["voice-oncall@example.com"]',
   "monitoring.logRetentionDays": `use one of ${LOG_RETENTION_DAYS.join(", ")}`,
   "monitoring.timeoutAlarmThreshold": "use a whole number of 408 replies per 5 minutes, e.g. 5",
@@ -246,6 +247,12 @@ const environmentSchema = z.strictObject({
    * `twiml` uses it; with hostedZoneId too, an A record (TTL 300) is created for it.
    */
   dns: dnsSchema.optional(),
+  /**
+   * @default false — every Elastic IP (the addresses Twilio dials and whitelists) has
+   * prevent_destroy, so no plan can silently replace one. Set true only to tear an
+   * environment down or to change addresses on purpose.
+   */
+  allowElasticIpDestroy: z.boolean().default(false),
   /** Alerting, alarms, logs and the dashboard; see monitoringSchema for each default. */
   monitoring: monitoringSchema.default(() => monitoringSchema.parse({})),
 });
@@ -318,6 +325,8 @@ export interface EnvironmentConfig {
   readonly loadBalancing?: LoadBalancingSettings;
   readonly dns?: DnsSettings;
   readonly monitoring: MonitoringSettings;
+  /** prevent_destroy on the Elastic IPs unless this is true. */
+  readonly allowElasticIpDestroy: boolean;
 }
 
 /** Measured: ~145 MB of shared memory per 1,000 calls/s (DESIGN.md capacity facts). */
@@ -487,6 +496,7 @@ function resolve(p: Parsed): EnvironmentConfig {
     loadBalancing: p.architecture === "load-balanced" ? resolveLoadBalancing(p) : undefined,
     dns: p.dns,
     monitoring: p.monitoring,
+    allowElasticIpDestroy: p.allowElasticIpDestroy,
   };
 }
 

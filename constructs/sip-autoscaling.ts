@@ -47,6 +47,11 @@ export interface SipAutoscalingProps {
   readonly advertisedName?: string;
   /** Tags for launched instances and volumes. @default {} */
   readonly launchTags?: Readonly<Record<string, string>>;
+  /**
+   * prevent_destroy on the Elastic IP(s): the addresses Twilio dials or whitelists.
+   * @default true
+   */
+  readonly protectAddresses?: boolean;
   /** Kamailio and boot settings; the advertised address comes from the NLB (or advertisedName). */
   readonly node: ProxyNodeSettings;
 }
@@ -107,6 +112,7 @@ export class SipAutoscaling extends Construct {
       (s) =>
         new Eip(this, `nlb-${s.availabilityZone}`, {
           domain: "vpc",
+          lifecycle: { preventDestroy: props.protectAddresses ?? true },
           tags: { Name: `${props.namePrefix}-nlb-${s.availabilityZone}` },
         }),
     );

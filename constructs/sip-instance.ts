@@ -29,6 +29,11 @@ export interface SipInstanceProps {
   readonly advertisedName?: string;
   /** Tags for the instance and its volume (see SipLaunchTemplateProps.launchTags). @default {} */
   readonly launchTags?: Readonly<Record<string, string>>;
+  /**
+   * prevent_destroy on the Elastic IP(s): the addresses Twilio dials or whitelists.
+   * @default true
+   */
+  readonly protectAddresses?: boolean;
   /** Kamailio and boot settings; the advertised address is this construct's Elastic IP. */
   readonly node: ProxyNodeSettings;
 }
@@ -60,6 +65,7 @@ export class SipInstance extends Construct {
 
     this.elasticIp = new Eip(this, "ingress", {
       domain: "vpc",
+      lifecycle: { preventDestroy: props.protectAddresses ?? true },
       tags: { Name: `${props.namePrefix}-ingress` },
     });
 

@@ -32,6 +32,11 @@ export interface VpcProps {
    * @default "single" — ignored without private subnets
    */
   readonly natGateways?: "single" | "per-az";
+  /**
+   * prevent_destroy on the Elastic IP(s): the addresses Twilio dials or whitelists.
+   * @default true
+   */
+  readonly protectAddresses?: boolean;
 }
 
 /**
@@ -108,7 +113,12 @@ export class Vpc extends Construct {
     // Keyed by zone: going from "single" to "per-az" adds gateways and keeps the first one
     // (and the egress IP already whitelisted at the destination).
     this.natElasticIps = natZones.map(
-      (az) => new Eip(this, `nat-${az}`, { domain: "vpc", tags: { Name: `${props.namePrefix}-nat-${az}` } }),
+      (az) =>
+        new Eip(this, `nat-${az}`, {
+          domain: "vpc",
+          tags: { Name: `${props.namePrefix}-nat-${az}` },
+          lifecycle: { preventDestroy: props.protectAddresses ?? true },
+        }),
     );
     this.natGateways = natZones.map(
       (az, i) =>

@@ -67,6 +67,7 @@ export class SipProxyStack extends TerraformStack {
       publicSubnets: cfg.publicSubnets,
       privateSubnets: loadBalancing ? cfg.privateSubnets : [],
       natGateways: loadBalancing?.natGateways,
+      protectAddresses: !cfg.allowElasticIpDestroy,
     });
 
     const common = {
@@ -77,6 +78,7 @@ export class SipProxyStack extends TerraformStack {
       rootVolumeGb: cfg.rootVolumeGb,
       launchTags: commonTags,
       advertisedName: cfg.dns?.name,
+      protectAddresses: !cfg.allowElasticIpDestroy,
       node: nodeSettingsFor(cfg),
     };
 

@@ -158,3 +158,26 @@ describe("SipProxyStack", () => {
     expect(JSON.parse(dev.text).data).toBeUndefined();
   });
 });
+
+describe("Elastic IP protection", () => {
+  const eips = (input: Parameters<typeof synthEnvironment>[0]) =>
+    Object.entries(resourcesOf(synthEnvironment(input).json, "aws_eip")).map(([name, eip]) => [
+      name,
+      (eip.lifecycle as { prevent_destroy?: boolean } | undefined)?.prevent_destroy ?? false,
+    ]);
+
+  it("protects every Elastic IP with prevent_destroy by default", () => {
+    for (const input of environments) {
+      const found = eips(input);
+      expect(found.length).toBeGreaterThan(0);
+      expect(found.filter(([, protectedIp]) => !protectedIp)).toEqual([]);
+    }
+  });
+
+  it("lifts the protection only when the environment says so explicitly", () => {
+    const prod = environments.find((e) => e.name === "prod")!;
+    const found = eips({ ...prod, name: "teardown", allowElasticIpDestroy: true });
+    expect(found).toHaveLength(6);
+    expect(found.every(([, protectedIp]) => protectedIp === false)).toBe(true);
+  });
+});
