@@ -14,5 +14,6 @@ module.exports = {
     { ...common, displayName: "tools", testMatch: ["<rootDir>/__tests__/tools/**/*.test.ts"] },
     { ...common, displayName: "sip", testMatch: ["<rootDir>/__tests__/sip/**/*.test.ts"] },
     { ...common, displayName: "terraform", testMatch: ["<rootDir>/__tests__/terraform/**/*.test.ts"] },
+    { ...common, displayName: "ops", testMatch: ["<rootDir>/__tests__/ops/**/*.test.ts"] },
   ],
 };

@@ -1,17 +1,18 @@
 #!/bin/bash
 # Installs the OS tools the test suite needs, when missing, from Debian/Ubuntu packages:
-# kamailio (real config checks and test instances), sip-tester (SIPp) and shellcheck.
+# kamailio (real config checks and test instances), sip-tester (SIPp), shellcheck and
+# graphviz (`dot`, for the architecture pictures).
 # Terraform is not in those repositories; the suite reports how to install it if absent.
 set -euo pipefail
 
-declare -A PACKAGE_FOR=([kamailio]=kamailio [sipp]=sip-tester [shellcheck]=shellcheck)
+declare -A PACKAGE_FOR=([kamailio]=kamailio [sipp]=sip-tester [shellcheck]=shellcheck [dot]=graphviz)
 missing=()
 for tool in "${!PACKAGE_FOR[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${PACKAGE_FOR[$tool]}")
 done
 
 if ((${#missing[@]} == 0)); then
-  echo "test tools present: kamailio, sipp, shellcheck"
+  echo "test tools present: kamailio, sipp, shellcheck, dot"
   exit 0
 fi
 

@@ -5,6 +5,7 @@ const INSTALL_HINTS: Record<string, string> = {
   sipp: "apt-get install sip-tester (or run `npm test`, which installs it)",
   shellcheck: "apt-get install shellcheck (or run `npm test`, which installs it)",
   terraform: "install Terraform >= 1.10 from https://developer.hashicorp.com/terraform/install",
+  dot: "apt-get install graphviz (or run `npm test`, which installs it)",
 };
 
 /** Fails (never skips) when a tool the test needs is missing, saying how to install it. */

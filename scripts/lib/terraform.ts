@@ -2,7 +2,7 @@
 // cdk.tf.json stays production-pure: mock credentials and skip flags are added only to a
 // scratch copy, as an override file, and through environment variables.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const PROJECT_ROOT = resolve(__dirname, "..", "..");
@@ -89,4 +89,16 @@ export function offlineWorkdir(stack: string, label = "offline", synthDir = SYNT
 /** `terraform init` for an offline work dir: local backend, providers from the mirror. */
 export function initOffline(dir: string, env: NodeJS.ProcessEnv, stream = false): TerraformResult {
   return terraform(["init", "-input=false", "-no-color", "-reconfigure"], dir, env, stream);
+}
+
+/** Like offlineWorkdir, for a folder of Terraform files (an HCL export, for instance). */
+export function offlineWorkdirFromFolder(folder: string, stack: string, label: string): string {
+  const dir = join(SCRATCH_DIR, label, stack);
+  mkdirSync(dir, { recursive: true });
+  const isConfig = (name: string) => name.endsWith(".tf") || name.endsWith(".tf.json");
+  for (const name of readdirSync(dir).filter(isConfig)) rmSync(join(dir, name));
+  rmSync(join(dir, "offline.tfstate"), { force: true });
+  for (const name of readdirSync(folder).filter(isConfig)) copyFileSync(join(folder, name), join(dir, name));
+  writeFileSync(join(dir, "offline_override.tf.json"), JSON.stringify(OFFLINE_OVERRIDE, null, 2));
+  return dir;
 }
