@@ -70,7 +70,8 @@ const HINTS: Record<string, string> = {
   "dns.name": "use a fully qualified host name such as sip.example.com",
   "dns.hostedZoneId": "use the Route 53 hosted zone id (Z followed by letters and digits) that holds dns.name",
   "sip.port": "use a port from 1024 to 65535 (5060 is the SIP default)",
-  "sip.destinationTransport": 'use "udp" or "tcp"',
+  "sip.destinationTransport": 'use "udp", "tcp" or "tls"',
+  "sip.tlsPort": "use a port from 1024 to 65535 other than sip.port (5061 is the SIP TLS default)",
   destinations: 'list { host: "acme.sip.ashburn.twilio.com", port?: 5060, enabled?: true } entries in failover order',
   "destinations.host": "use a fully qualified host name such as acme.sip.ashburn.twilio.com",
   "destinations.port": "use a port from 1 to 65535",
@@ -96,9 +97,15 @@ const sipSchema = z.strictObject({
   port: z.number().int().min(1024).max(65535).default(5060),
   /**
    * @default "udp" — what Twilio SIP domains use unless told otherwise. "tcp" avoids UDP
-   * fragmentation of large INVITEs (the INC-979 failure) and needs the destination to accept TCP.
+   * fragmentation of large INVITEs (the INC-979 failure) and needs the destination to accept
+   * TCP; "tls" encrypts it and needs every destination's port (Twilio: 5061).
    */
-  destinationTransport: z.enum(["udp", "tcp"]).default("udp"),
+  destinationTransport: z.enum(["udp", "tcp", "tls"]).default("udp"),
+  /**
+   * @default 5061 — where Kamailio listens for TLS when destinationTransport is "tls": it
+   * opens the connections to the destination and takes in-dialog requests back on it.
+   */
+  tlsPort: z.number().int().min(1024).max(65535).default(5061),
   /** @default 5000 — a destination silent this long yields 408 to the caller (fr_timer). */
   transactionTimeoutMs: z.number().int().min(1000).max(32000).default(5000),
   /** @default 120000 — maximum ringing time after a provisional reply (fr_inv_timer). */
@@ -268,7 +275,8 @@ export interface SubnetPlan {
 
 export interface SipSettings {
   readonly port: number;
-  readonly destinationTransport: "udp" | "tcp";
+  readonly destinationTransport: "udp" | "tcp" | "tls";
+  readonly tlsPort: number;
   readonly transactionTimeoutMs: number;
   readonly ringTimeoutMs: number;
   readonly children: number;
@@ -391,6 +399,22 @@ function checkCrossFields(p: Parsed, add: AddIssue): void {
     if (zones.has(az)) add(path, "is listed twice", "list each zone once");
     zones.add(az);
   });
+
+  if (p.sip.destinationTransport === "tls") {
+    const destinations = p.destinations ?? [{ host: p.destinationDomain, port: undefined, enabled: true }];
+    destinations.forEach((d, i) => {
+      if (d.port === undefined) {
+        add(
+          p.destinations ? `destinations[${i}].port` : "destinations",
+          "has no port, which TLS needs (the SIP default 5060 is for UDP and TCP)",
+          p.destinations
+            ? "set port: 5061 (Twilio's SIP over TLS)"
+            : 'list the destinations with their TLS port: [{ host: "...", port: 5061 }]',
+        );
+      }
+    });
+  }
+  if (p.sip.tlsPort === p.sip.port) add("sip.tlsPort", "is the same as sip.port", "use another port, e.g. 5061");
 
   if (p.destinations) {
     const seen = new Map<string, number>();

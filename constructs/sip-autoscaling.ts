@@ -52,6 +52,11 @@ export interface SipAutoscalingProps {
    * @default true
    */
   readonly protectAddresses?: boolean;
+  /**
+   * TLS listener port, when the destination transport is TLS: the security group opens it
+   * to the SIP sources and the NLB gets a TCP listener and target group for it. @default none — no TLS
+   */
+  readonly tlsPort?: number;
   /** Kamailio and boot settings; the advertised address comes from the NLB (or advertisedName). */
   readonly node: ProxyNodeSettings;
 }
@@ -79,6 +84,8 @@ export class SipAutoscaling extends Construct {
   readonly loadBalancer: Lb;
   readonly targetGroup: LbTargetGroup;
   readonly listener: LbListener;
+  /** TCP pass-through for TLS, when configured. */
+  readonly tlsTargetGroup?: LbTargetGroup;
   readonly group: AutoscalingGroup;
   readonly template: SipLaunchTemplate;
 
@@ -106,6 +113,7 @@ export class SipAutoscaling extends Construct {
         { label: "Twilio signaling ranges", cidrs: props.allowedSipCidrs },
         { label: "the VPC (NLB health checks)", cidrs: [props.vpcCidr] },
       ],
+      tlsPort: props.tlsPort,
     }).securityGroup;
 
     this.nlbElasticIps = props.publicSubnets.map(
@@ -159,6 +167,35 @@ export class SipAutoscaling extends Construct {
       tags: { Name: `${props.namePrefix}-sip` },
     });
 
+    if (props.tlsPort !== undefined) {
+      // TLS is passed through (TCP): Kamailio terminates it, and the NLB keeps Twilio's
+      // source address for the security group and Kamailio's checks.
+      this.tlsTargetGroup = new LbTargetGroup(this, "tls-targets", {
+        name: `${props.namePrefix}-tls`,
+        port: props.tlsPort,
+        protocol: "TCP",
+        targetType: "instance",
+        vpcId: props.vpcId,
+        deregistrationDelay: "30",
+        stickiness: { type: "source_ip", enabled: true },
+        healthCheck: {
+          protocol: "TCP",
+          port: String(props.tlsPort),
+          interval: 30,
+          healthyThreshold: 2,
+          unhealthyThreshold: 2,
+        },
+        tags: { Name: `${props.namePrefix}-tls` },
+      });
+      new LbListener(this, "tls", {
+        loadBalancerArn: this.loadBalancer.arn,
+        port: props.tlsPort,
+        protocol: "TCP",
+        defaultAction: [{ type: "forward", targetGroupArn: this.tlsTargetGroup.arn }],
+        tags: { Name: `${props.namePrefix}-tls` },
+      });
+    }
+
     this.template = new SipLaunchTemplate(this, "template", {
       namePrefix: props.namePrefix,
       instanceType: props.instanceType ?? "t3.small",
@@ -174,7 +211,7 @@ export class SipAutoscaling extends Construct {
       maxSize,
       desiredCapacity: desired,
       vpcZoneIdentifier: [...props.privateSubnetIds],
-      targetGroupArns: [this.targetGroup.arn],
+      targetGroupArns: [this.targetGroup.arn, ...(this.tlsTargetGroup ? [this.tlsTargetGroup.arn] : [])],
       healthCheckType: "ELB",
       healthCheckGracePeriod: grace,
       // latest_version, not "$Latest": only a changed version number triggers the refresh.

@@ -34,6 +34,11 @@ export interface SipInstanceProps {
    * @default true
    */
   readonly protectAddresses?: boolean;
+  /**
+   * TLS listener port, when the destination transport is TLS: the security group opens it
+   * to the SIP sources. @default none — no TLS
+   */
+  readonly tlsPort?: number;
   /** Kamailio and boot settings; the advertised address is this construct's Elastic IP. */
   readonly node: ProxyNodeSettings;
 }
@@ -61,6 +66,7 @@ export class SipInstance extends Construct {
       port: props.node.sipPort,
       sipSources: [{ label: "Twilio signaling ranges", cidrs: props.allowedSipCidrs }],
       sshCidr: props.sshCidr,
+      tlsPort: props.tlsPort,
     }).securityGroup;
 
     this.elasticIp = new Eip(this, "ingress", {

@@ -16,6 +16,11 @@ export interface SipSecurityGroupProps {
   readonly port: number;
   /** Each source gets a UDP and a TCP rule on the SIP port, in this order. */
   readonly sipSources: readonly SipSource[];
+  /**
+   * TLS listener port: opened over TCP to the same sources (the destination sends in-dialog
+   * requests back over TLS). @default none — no TLS rule
+   */
+  readonly tlsPort?: number;
   /** @default none — no port 22 rule; shell access is by SSM Session Manager. */
   readonly sshCidr?: string;
 }
@@ -38,6 +43,17 @@ export class SipSecurityGroup extends Construct {
         cidrBlocks: [...source.cidrs],
       })),
     );
+    if (props.tlsPort !== undefined) {
+      for (const source of props.sipSources) {
+        ingress.push({
+          description: `SIP over TLS from ${source.label}`,
+          protocol: "tcp",
+          fromPort: props.tlsPort,
+          toPort: props.tlsPort,
+          cidrBlocks: [...source.cidrs],
+        });
+      }
+    }
     if (props.sshCidr) {
       ingress.push({
         description: "SSH from the operator network",

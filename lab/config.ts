@@ -20,7 +20,11 @@ export interface LabAddresses {
   /** The stand-in for Twilio's signaling ranges. @default 127.0.0.2/32 */
   readonly allowedSource: string;
   /** @default the environment's sip.destinationTransport */
-  readonly destinationTransport?: "udp" | "tcp";
+  readonly destinationTransport?: "udp" | "tcp" | "tls";
+  /** Kamailio's tls.cfg for the lab (needed with "tls"). @default the instance path */
+  readonly tlsConfigFile?: string;
+  /** @default the environment's sip.tlsPort */
+  readonly tlsPort?: number;
 }
 
 export const DEFAULT_LAB_ADDRESSES: LabAddresses = {
@@ -49,6 +53,8 @@ export function labKamailioConfig(cfg: EnvironmentConfig, addresses: LabAddresse
     sipPort: addresses.listen.port,
     destinations: addresses.destinations.map((d) => `${d.host}:${d.port}`),
     destinationTransport: addresses.destinationTransport ?? node.destinationTransport,
+    tlsPort: addresses.tlsPort ?? node.tlsPort,
+    tlsConfigFile: addresses.tlsConfigFile ?? node.tlsConfigFile,
     allowedSourceCidrs: [addresses.allowedSource],
   });
 }

@@ -12,10 +12,12 @@ export const CALLER_IP = "127.0.0.2";
 export const OUTSIDER_IP = "127.0.0.3";
 
 export interface LabOptions {
+  /** Kamailio's tls.cfg, for destinationTransport "tls" (see lab/tls.ts). */
+  readonly tlsConfigFile?: string;
   /** Destinations in failover order, each a SIPp peer on its own port. @default 1 */
   readonly destinationCount?: number;
   /** Transport towards the destination. @default the environment's */
-  readonly destinationTransport?: "udp" | "tcp";
+  readonly destinationTransport?: "udp" | "tcp" | "tls";
   readonly kamailio?: KamailioRunOptions;
 }
 
@@ -45,11 +47,17 @@ export class SipLab {
       if (!taken.has(port)) destinations.push({ host: "127.0.0.1", port });
       taken.add(port);
     }
+    let tlsPort: number | undefined;
+    while (options.destinationTransport === "tls" && (tlsPort === undefined || taken.has(tlsPort))) {
+      tlsPort = await freePort("127.0.0.1");
+    }
     const config = labKamailioConfig(cfg, {
       listen: proxy,
       destinations,
       allowedSource: `${CALLER_IP}/32`,
       destinationTransport: options.destinationTransport,
+      tlsConfigFile: options.tlsConfigFile,
+      tlsPort,
     });
     const kamailio = await startKamailio(config, proxy, options.kamailio);
     return new SipLab(proxy, destinations, config, kamailio);

@@ -1,18 +1,22 @@
 #!/bin/bash
 # Installs the OS tools the test suite needs, when missing, from Debian/Ubuntu packages:
-# kamailio (real config checks and test instances), sip-tester (SIPp), shellcheck and
-# graphviz (`dot`, for the architecture pictures).
+# kamailio and its TLS module (real config checks and test instances), sip-tester (SIPp),
+# openssl (lab certificates), shellcheck and graphviz (`dot`, for the architecture pictures).
 # Terraform is not in those repositories; the suite reports how to install it if absent.
 set -euo pipefail
 
-declare -A PACKAGE_FOR=([kamailio]=kamailio [sipp]=sip-tester [shellcheck]=shellcheck [dot]=graphviz)
+declare -A PACKAGE_FOR=([kamailio]=kamailio [sipp]=sip-tester [shellcheck]=shellcheck [dot]=graphviz [openssl]=openssl)
 missing=()
 for tool in "${!PACKAGE_FOR[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${PACKAGE_FOR[$tool]}")
 done
+# A module, not a command: Kamailio's TLS support is a package of its own.
+if ! ls /usr/lib/*/kamailio/modules/tls.so >/dev/null 2>&1; then
+  missing+=(kamailio-tls-modules)
+fi
 
 if ((${#missing[@]} == 0)); then
-  echo "test tools present: kamailio, sipp, shellcheck, dot"
+  echo "test tools present: kamailio (with tls), sipp, shellcheck, dot, openssl"
   exit 0
 fi
 

@@ -7,7 +7,7 @@ import { logGroupNames, Monitoring, type MonitoringProps } from "../constructs/m
 import { SipAutoscaling } from "../constructs/sip-autoscaling";
 import { SipInstance } from "../constructs/sip-instance";
 import { Vpc } from "../constructs/vpc";
-import type { ProxyNodeSettings } from "../templates/render";
+import { TLS_FILES, type ProxyNodeSettings } from "../templates/render";
 import { PolicyChecks } from "./policy";
 
 export const PROJECT_TAG = "sip-proxy";
@@ -20,6 +20,8 @@ export function nodeSettingsFor(cfg: EnvironmentConfig): ProxyNodeSettings {
     sipPort: cfg.sip.port,
     destinations: cfg.destinations,
     destinationTransport: cfg.sip.destinationTransport,
+    tlsPort: cfg.sip.tlsPort,
+    tlsConfigFile: TLS_FILES.config,
     allowedSourceCidrs: cfg.allowedSourceCidrs,
     logLevel: cfg.logLevel,
     children: cfg.sip.children,
@@ -79,6 +81,7 @@ export class SipProxyStack extends TerraformStack {
       launchTags: commonTags,
       advertisedName: cfg.dns?.name,
       protectAddresses: !cfg.allowElasticIpDestroy,
+      tlsPort: cfg.sip.destinationTransport === "tls" ? cfg.sip.tlsPort : undefined,
       node: nodeSettingsFor(cfg),
     };
 

@@ -17,7 +17,11 @@ export interface KamailioViewModel {
    */
   readonly destinations: readonly string[];
   /** Transport towards the destination. */
-  readonly destinationTransport: "udp" | "tcp";
+  readonly destinationTransport: "udp" | "tcp" | "tls";
+  /** Port of the TLS listener (used only with destinationTransport "tls"). */
+  readonly tlsPort: number;
+  /** Kamailio's tls.cfg (written by the user-data, or by the lab). */
+  readonly tlsConfigFile: string;
   /** Sources allowed to start calls (exact subnet match). */
   readonly allowedSourceCidrs: readonly string[];
   readonly logLevel: LogLevel;
@@ -28,6 +32,8 @@ export interface KamailioViewModel {
 
 export interface UserDataViewModel {
   readonly environment: string;
+  /** Whether Kamailio needs its TLS module, settings and a certificate. */
+  readonly tls: boolean;
   /** CloudWatch log groups the instance ships its logs to. */
   readonly logGroups: { readonly kamailio: string; readonly setup: string };
   /** The rendered kamailio.cfg written to /etc/kamailio/kamailio.cfg. */
@@ -53,6 +59,13 @@ const FILES: Record<TemplateName, string> = {
 const DEBUG_LEVELS: Record<LogLevel, number> = { error: -1, warn: 0, notice: 1, info: 2, debug: 3 };
 
 /** Where the instance writes logs; fixed so that runbooks and log shipping can rely on them. */
+/** Where the instance keeps Kamailio's TLS settings and its own certificate. */
+export const TLS_FILES = {
+  config: "/etc/kamailio/tls.cfg",
+  certificate: "/etc/kamailio/tls/proxy.crt",
+  privateKey: "/etc/kamailio/tls/proxy.key",
+} as const;
+
 export const LOG_FILES = {
   setup: "/var/log/sip-proxy-setup.log",
   kamailio: "/var/log/kamailio.log",
@@ -78,7 +91,7 @@ function template(name: TemplateName): ejs.TemplateFunction {
 
 function extraLocals(name: TemplateName, model: Templates[TemplateName]): Record<string, unknown> {
   if (name === "kamailio") return { debugLevel: DEBUG_LEVELS[(model as KamailioViewModel).logLevel] };
-  return { setupLog: LOG_FILES.setup, kamailioLog: LOG_FILES.kamailio };
+  return { setupLog: LOG_FILES.setup, kamailioLog: LOG_FILES.kamailio, tlsFiles: TLS_FILES };
 }
 
 /** Renders one template with its typed view model. */
@@ -99,6 +112,7 @@ export function renderNodeUserData(node: ProxyNodeSettings, advertisedAddress: s
   const kamailioConfig = renderTemplate("kamailio", { ...kamailio, advertisedAddress });
   return renderTemplate("user-data", {
     environment: node.environment,
+    tls: node.destinationTransport === "tls",
     logGroups,
     kamailioConfig,
     sipPort: node.sipPort,

@@ -5,13 +5,13 @@ import { environments } from "../../config/environments";
 import { buildApp } from "../../main";
 import { resourceAddresses, type StackJson } from "../../scripts/lib/stack-json";
 import { OFFLINE_AWS_ENV, initOffline, offlineWorkdir, terraform, terraformEnv } from "../../scripts/lib/terraform";
-import { contrastingInput } from "../fixtures/environments";
+import { contrastingInput, tlsInput } from "../fixtures/environments";
 import { requireTool } from "../tools/require-tool";
 
 // Every shipped environment plus a fixture that exercises the S3 backend, SSH rule and a
 // second region. Real Terraform, real provider schema (from the mirror), no AWS account.
 const outdir = mkdtempSync(join(tmpdir(), "tf-offline-"));
-const { app, configs } = buildApp([...environments, contrastingInput], outdir);
+const { app, configs } = buildApp([...environments, contrastingInput, tlsInput], outdir);
 app.synth();
 
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));

@@ -4,7 +4,7 @@ import { DEFAULT_LAB_ADDRESSES, labKamailioConfig } from "../../lab/config";
 import { checkConfig } from "../../lab/kamailio";
 import { deployedUserData, embeddedKamailioConfig, synthesizeToMemory } from "../../scripts/lib/stack-json";
 import { PARAMETER_BLOCK } from "../../templates/render";
-import { contrastingInput, loadBalancedInput } from "../fixtures/environments";
+import { contrastingInput, loadBalancedInput, tlsInput } from "../fixtures/environments";
 import { requireTool } from "./require-tool";
 
 /** Stands in for values Terraform fills in at deploy time (e.g. the Elastic IP). */
@@ -15,7 +15,7 @@ const core = (cfg: string) =>
 describe("rendered kamailio.cfg", () => {
   beforeAll(() => requireTool("kamailio"));
 
-  const inputs = [...environments, contrastingInput, loadBalancedInput];
+  const inputs = [...environments, contrastingInput, loadBalancedInput, tlsInput];
   const stacks = synthesizeToMemory(inputs);
 
   it.each([...stacks.keys()])("passes kamailio -c as deployed for %s", (name) => {

@@ -4,6 +4,7 @@ const INSTALL_HINTS: Record<string, string> = {
   kamailio: "apt-get install kamailio (or run `npm test`, which installs it)",
   sipp: "apt-get install sip-tester (or run `npm test`, which installs it)",
   shellcheck: "apt-get install shellcheck (or run `npm test`, which installs it)",
+  openssl: "apt-get install openssl",
   terraform: "install Terraform >= 1.10 from https://developer.hashicorp.com/terraform/install",
   dot: "apt-get install graphviz (or run `npm test`, which installs it)",
 };

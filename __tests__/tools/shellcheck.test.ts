@@ -1,13 +1,13 @@
 import { spawnSync } from "node:child_process";
 import { environments } from "../../config/environments";
 import { deployedUserData, synthesizeToMemory } from "../../scripts/lib/stack-json";
-import { contrastingInput } from "../fixtures/environments";
+import { contrastingInput, tlsInput } from "../fixtures/environments";
 import { requireTool } from "./require-tool";
 
 describe("user-data script", () => {
   beforeAll(() => requireTool("shellcheck"));
 
-  const stacks = synthesizeToMemory([...environments, contrastingInput]);
+  const stacks = synthesizeToMemory([...environments, contrastingInput, tlsInput]);
 
   it.each([...stacks.keys()])("passes shellcheck as deployed for %s", (name) => {
     const script = deployedUserData(stacks.get(name)!);

@@ -136,6 +136,16 @@ describe("parseEnvironment", () => {
     ["an unknown NAT mode", { architecture: "load-balanced", natGateways: "both" }, "natGateways"],
     ["a zero-instance group", { architecture: "load-balanced", autoscaling: { min: 0 } }, "autoscaling.min"],
     ["an empty failover list", { destinations: [] }, "destinations"],
+    ["TLS without a destination port", { sip: { destinationTransport: "tls" } }, "destinations"],
+    [
+      "TLS with a destination that lacks a port",
+      {
+        sip: { destinationTransport: "tls" },
+        destinations: [{ host: "a.sip.twilio.com", port: 5061 }, { host: "b.sip.twilio.com" }],
+      },
+      "destinations[1].port",
+    ],
+    ["a TLS port equal to the SIP port", { sip: { port: 5070, tlsPort: 5070 } }, "sip.tlsPort"],
     [
       "a destination listed twice",
       {

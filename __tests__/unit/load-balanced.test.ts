@@ -5,7 +5,7 @@ import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { environments } from "../../config/environments";
 import { CPU_TARGET_PERCENT, NETWORK_IN_TARGET_BYTES_PER_MINUTE } from "../../constructs/sip-autoscaling";
 import { resourceAddresses } from "../../scripts/lib/stack-json";
-import { loadBalancedInput } from "../fixtures/environments";
+import { loadBalancedInput, tlsInput } from "../fixtures/environments";
 import { onlyResource, resourcesOf, synthEnvironment } from "../helpers";
 
 type Rule = { protocol: string; from_port: number; to_port: number; cidr_blocks: string[] };
@@ -239,5 +239,49 @@ describe("load-balanced architecture", () => {
     const perZone = resourceAddresses(prod.json).filter((a) => /us_east_1[abc]/.test(a));
     expect(perZone).toHaveLength(3 * 9);
     expect(resourceAddresses(prod.json).filter((a) => !a.includes(".monitoring_"))).toHaveLength(43);
+  });
+});
+
+describe("TLS towards the destination", () => {
+  const tls = synthEnvironment(tlsInput);
+  const lb = synthEnvironment(loadBalancedInput);
+
+  it("opens the TLS port to the Twilio ranges and the VPC, and nothing else new", () => {
+    const ingress = onlyResource(tls.json, "aws_security_group").ingress as Rule[];
+    expect(ingress.filter((r) => r.from_port === 5061).map((r) => [r.protocol, r.cidr_blocks])).toEqual([
+      ["tcp", ["54.172.60.0/23", "54.244.51.0/24", "177.71.206.0/23"]],
+      ["tcp", ["10.0.0.0/16"]],
+    ]);
+  });
+
+  it("passes TLS through the NLB to a TCP target group that the group registers with", () => {
+    const listeners = Object.values(resourcesOf(tls.json, "aws_lb_listener")).map((l) => [l.port, l.protocol]);
+    expect(listeners).toEqual([
+      [5060, "TCP_UDP"],
+      [5061, "TCP"],
+    ]);
+    expect(tls.text).toHaveResourceWithProperties(LbTargetGroup, {
+      port: 5061,
+      protocol: "TCP",
+      health_check: { protocol: "TCP", port: "5061", interval: 30, healthy_threshold: 2, unhealthy_threshold: 2 },
+    });
+    expect(onlyResource(tls.json, "aws_autoscaling_group").target_group_arns).toEqual([
+      "${aws_lb_target_group.proxy_targets.arn}",
+      "${aws_lb_target_group.proxy_tls_targets.arn}",
+    ]);
+  });
+
+  it("builds TLS into the instance: module, certificate, client verification, and the Kamailio switch", () => {
+    const script = tls.json.locals?.proxy_template_user_data as string;
+    expect(script).toContain("install kamailio-tls-modules");
+    expect(script).toContain("verify_certificate = yes");
+    expect(script).toContain("ca_list = /etc/ssl/certs/ca-certificates.crt");
+    expect(script).toContain("#!define WITH_TLS");
+    expect(script).toContain(
+      '#!define DESTINATIONS "acme.sip.ashburn.twilio.com:5061,acme.sip.umatilla.twilio.com:5061"',
+    );
+    const udp = lb.json.locals?.proxy_template_user_data as string;
+    expect(udp).not.toContain("kamailio-tls-modules");
+    expect(udp).not.toContain("#!define WITH_TLS");
   });
 });
