@@ -7,8 +7,7 @@ import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
-import { renderNodeUserData, type ProxyNodeSettings } from "../templates/render";
-import { SipLaunchTemplate } from "./sip-launch-template";
+import { SipLaunchTemplate, type SipProxyNodesProps } from "./sip-launch-template";
 import { SipSecurityGroup } from "./sip-security-group";
 
 export interface ZoneSubnet {
@@ -16,22 +15,13 @@ export interface ZoneSubnet {
   readonly subnetId: string;
 }
 
-export interface SipAutoscalingProps {
-  /** Prefix for names and Name tags, e.g. `sip-proxy-prod`. */
-  readonly namePrefix: string;
-  readonly vpcId: string;
+export interface SipAutoscalingProps extends SipProxyNodesProps {
   /** The VPC's CIDR: NLB health checks and forwarded traffic arrive from inside it. */
   readonly vpcCidr: string;
-  /** Where the NLB lives, one Elastic IP per subnet. */
+  /** Where the NLB lives, one Elastic IP per subnet; Kamailio advertises the first. */
   readonly publicSubnets: readonly ZoneSubnet[];
   /** Where the instances run; they have no public address and leave through NAT. */
   readonly privateSubnetIds: readonly string[];
-  /** Sources allowed to reach SIP: Twilio's ranges (the NLB preserves client addresses). */
-  readonly allowedSipCidrs: readonly string[];
-  /** @default "t3.small" */
-  readonly instanceType?: string;
-  /** @default 20 */
-  readonly rootVolumeGb?: number;
   /** @default 2 — two instances keep a call path when one fails. */
   readonly minSize?: number;
   /** @default minSize */
@@ -40,25 +30,6 @@ export interface SipAutoscalingProps {
   readonly maxSize?: number;
   /** @default 300 — first boot installs Kamailio before ELB health checks count. */
   readonly healthCheckGraceSeconds?: number;
-  /**
-   * Name Kamailio advertises instead of the NLB's first Elastic IP (one name can front all
-   * of the NLB's addresses). @default none — the first NLB Elastic IP
-   */
-  readonly advertisedName?: string;
-  /** Tags for launched instances and volumes. @default {} */
-  readonly launchTags?: Readonly<Record<string, string>>;
-  /**
-   * prevent_destroy on the Elastic IP(s): the addresses Twilio dials or whitelists.
-   * @default true
-   */
-  readonly protectAddresses?: boolean;
-  /**
-   * TLS listener port, when the destination transport is TLS: the security group opens it
-   * to the SIP sources and the NLB gets a TCP listener and target group for it. @default none — no TLS
-   */
-  readonly tlsPort?: number;
-  /** Kamailio and boot settings; the advertised address comes from the NLB (or advertisedName). */
-  readonly node: ProxyNodeSettings;
 }
 
 /** Average CPU the group keeps by adding or removing instances. */
@@ -196,14 +167,7 @@ export class SipAutoscaling extends Construct {
       });
     }
 
-    this.template = new SipLaunchTemplate(this, "template", {
-      namePrefix: props.namePrefix,
-      instanceType: props.instanceType ?? "t3.small",
-      rootVolumeGb: props.rootVolumeGb,
-      securityGroupIds: [this.securityGroup.id],
-      launchTags: props.launchTags,
-      userData: renderNodeUserData(props.node, props.advertisedName ?? this.nlbElasticIps[0].publicIp),
-    });
+    this.template = SipLaunchTemplate.forNodes(this, props, this.securityGroup.id, this.nlbElasticIps[0].publicIp);
 
     this.group = new AutoscalingGroup(this, "Default", {
       name: props.namePrefix,

@@ -4,43 +4,14 @@ import { Eip } from "@cdktf/provider-aws/lib/eip";
 import { EipAssociation } from "@cdktf/provider-aws/lib/eip-association";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
 import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
-import { renderNodeUserData, type ProxyNodeSettings } from "../templates/render";
-import { SipLaunchTemplate } from "./sip-launch-template";
+import { SipLaunchTemplate, type SipProxyNodesProps } from "./sip-launch-template";
 import { SipSecurityGroup } from "./sip-security-group";
 
-export interface SipInstanceProps {
-  /** Prefix for names and Name tags, e.g. `sip-proxy-dev`. */
-  readonly namePrefix: string;
-  readonly vpcId: string;
+export interface SipInstanceProps extends SipProxyNodesProps {
   /** Public subnet the instance runs in. */
   readonly subnetId: string;
-  /** Sources allowed to reach SIP (UDP and TCP on node.sipPort): Twilio's signaling ranges. */
-  readonly allowedSipCidrs: readonly string[];
   /** @default none — no port 22 rule; shell access is by SSM Session Manager. */
   readonly sshCidr?: string;
-  /** @default "t3.small" */
-  readonly instanceType?: string;
-  /** @default 20 */
-  readonly rootVolumeGb?: number;
-  /**
-   * Name Kamailio advertises instead of the Elastic IP (it must resolve to the Elastic IP).
-   * @default none — the Elastic IP
-   */
-  readonly advertisedName?: string;
-  /** Tags for the instance and its volume (see SipLaunchTemplateProps.launchTags). @default {} */
-  readonly launchTags?: Readonly<Record<string, string>>;
-  /**
-   * prevent_destroy on the Elastic IP(s): the addresses Twilio dials or whitelists.
-   * @default true
-   */
-  readonly protectAddresses?: boolean;
-  /**
-   * TLS listener port, when the destination transport is TLS: the security group opens it
-   * to the SIP sources. @default none — no TLS
-   */
-  readonly tlsPort?: number;
-  /** Kamailio and boot settings; the advertised address is this construct's Elastic IP. */
-  readonly node: ProxyNodeSettings;
 }
 
 /**
@@ -75,14 +46,7 @@ export class SipInstance extends Construct {
       tags: { Name: `${props.namePrefix}-ingress` },
     });
 
-    this.template = new SipLaunchTemplate(this, "template", {
-      namePrefix: props.namePrefix,
-      instanceType: props.instanceType ?? "t3.small",
-      rootVolumeGb: props.rootVolumeGb,
-      securityGroupIds: [this.securityGroup.id],
-      launchTags: props.launchTags,
-      userData: renderNodeUserData(props.node, props.advertisedName ?? this.elasticIp.publicIp),
-    });
+    this.template = SipLaunchTemplate.forNodes(this, props, this.securityGroup.id, this.elasticIp.publicIp);
 
     this.instance = new Instance(this, "Default", {
       // A new template version (e.g. a config change) replaces the instance; the Elastic IP

@@ -4,6 +4,7 @@ import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import { renderNodeUserData, type ProxyNodeSettings } from "../templates/render";
 
 /** Ubuntu 24.04 LTS, amd64, gp3 root: resolved by EC2 at launch, so no AWS data source is needed. */
 export const UBUNTU_2404_AMI =
@@ -13,6 +14,38 @@ const MANAGED_POLICIES = {
   ssm: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
   cloudwatch: "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
 } as const;
+
+/**
+ * What both architectures' proxy constructs (SipInstance, SipAutoscaling) take in common:
+ * the proxy nodes, their network access and their addresses.
+ */
+export interface SipProxyNodesProps {
+  /** Prefix for names and Name tags, e.g. `sip-proxy-dev`. */
+  readonly namePrefix: string;
+  readonly vpcId: string;
+  /** Sources allowed to reach SIP (UDP and TCP on node.sipPort): Twilio's signaling ranges. */
+  readonly allowedSipCidrs: readonly string[];
+  /** @default "t3.small" — 2 vCPU, 2 GiB */
+  readonly instanceType?: string;
+  /** @default 20 */
+  readonly rootVolumeGb?: number;
+  /**
+   * Name Kamailio advertises instead of the public Elastic IP (it must resolve to the
+   * proxy's public address or addresses). @default none — the Elastic IP
+   */
+  readonly advertisedName?: string;
+  /** Tags for launched instances and volumes (see SipLaunchTemplateProps.launchTags). @default {} */
+  readonly launchTags?: Readonly<Record<string, string>>;
+  /** prevent_destroy on the Elastic IPs: the addresses Twilio dials or whitelists. @default true */
+  readonly protectAddresses?: boolean;
+  /**
+   * TLS listener port, when the destination transport is TLS: the security group opens it
+   * to the SIP sources (and, load-balanced, the NLB passes it through). @default none — no TLS
+   */
+  readonly tlsPort?: number;
+  /** Kamailio and boot settings; the advertised address is the construct's public address. */
+  readonly node: ProxyNodeSettings;
+}
 
 export interface SipLaunchTemplateProps {
   /** Prefix for names and Name tags, e.g. `sip-proxy-dev`. */
@@ -45,6 +78,18 @@ export class SipLaunchTemplate extends Construct {
   readonly role: IamRole;
   readonly instanceProfile: IamInstanceProfile;
   readonly launchTemplate: LaunchTemplate;
+
+  /** The template of a proxy construct's nodes, advertising `publicAddress` unless a name is set. */
+  static forNodes(scope: Construct, props: SipProxyNodesProps, securityGroupId: string, publicAddress: string) {
+    return new SipLaunchTemplate(scope, "template", {
+      namePrefix: props.namePrefix,
+      instanceType: props.instanceType ?? "t3.small",
+      rootVolumeGb: props.rootVolumeGb,
+      securityGroupIds: [securityGroupId],
+      launchTags: props.launchTags,
+      userData: renderNodeUserData(props.node, props.advertisedName ?? publicAddress),
+    });
+  }
 
   constructor(scope: Construct, id: string, props: SipLaunchTemplateProps) {
     super(scope, id);

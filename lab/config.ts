@@ -2,7 +2,7 @@
 // parameter block, with loopback addresses in place of the AWS ones.
 import type { EnvironmentConfig } from "../config/schema";
 import { nodeSettingsFor } from "../stacks/sip-proxy-stack";
-import { renderTemplate } from "../templates/render";
+import { kamailioView, renderTemplate } from "../templates/render";
 
 export interface Endpoint {
   readonly host: string;
@@ -35,21 +35,24 @@ export const DEFAULT_LAB_ADDRESSES: LabAddresses = {
 
 const LOOPBACK = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
+/** Bad lab input (an address outside loopback, a malformed endpoint): the user's to fix. */
+export class LabInputError extends Error {
+  override name = "LabInputError";
+}
+
 /** Lab traffic stays on 127.0.0.0/8; anything else is refused. */
 export function assertLoopback(what: string, host: string): void {
-  if (!LOOPBACK.test(host)) throw new Error(`${what} must be a 127.0.0.0/8 address, got ${host}`);
+  if (!LOOPBACK.test(host)) throw new LabInputError(`${what} must be a 127.0.0.0/8 address, got ${host}`);
 }
 
 export function labKamailioConfig(cfg: EnvironmentConfig, addresses: LabAddresses = DEFAULT_LAB_ADDRESSES): string {
   assertLoopback("listen address", addresses.listen.host);
-  if (addresses.destinations.length === 0) throw new Error("the lab needs at least one destination");
+  if (addresses.destinations.length === 0) throw new LabInputError("the lab needs at least one destination");
   for (const d of addresses.destinations) assertLoopback("destination address", d.host);
   assertLoopback("allowed source", addresses.allowedSource.split("/")[0]);
-  const { sharedMemoryMb: _shm, privateMemoryMb: _pkg, logGroups: _logs, ...node } = nodeSettingsFor(cfg);
-  void [_shm, _pkg, _logs];
+  const node = kamailioView(nodeSettingsFor(cfg), addresses.listen.host);
   return renderTemplate("kamailio", {
     ...node,
-    advertisedAddress: addresses.listen.host,
     sipPort: addresses.listen.port,
     destinations: addresses.destinations.map((d) => `${d.host}:${d.port}`),
     destinationTransport: addresses.destinationTransport ?? node.destinationTransport,
@@ -63,7 +66,7 @@ export function labKamailioConfig(cfg: EnvironmentConfig, addresses: LabAddresse
 export function parseEndpoint(text: string, what: string): Endpoint {
   const match = /^([\d.]+):(\d{1,5})$/.exec(text);
   if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535) {
-    throw new Error(`${what} must look like 127.0.0.1:5060, got "${text}"`);
+    throw new LabInputError(`${what} must look like 127.0.0.1:5060, got "${text}"`);
   }
   assertLoopback(what, match[1]);
   return { host: match[1], port: Number(match[2]) };

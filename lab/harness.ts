@@ -21,6 +21,11 @@ export interface LabOptions {
   readonly kamailio?: KamailioRunOptions;
 }
 
+/** A free port on the caller's address (the allowed range unless told otherwise). */
+async function callerEndpoint(localIp = CALLER_IP): Promise<Endpoint> {
+  return { host: localIp, port: await freePort(localIp) };
+}
+
 type PeerOptions = Omit<SippOptions, "local" | "target"> & { readonly localIp?: string };
 
 export class SipLab {
@@ -75,14 +80,17 @@ export class SipLab {
 
   /** Runs a caller to completion from the allowed range (or `localIp`). */
   async call(scenario: string, options: Omit<PeerOptions, "scenario"> = {}): Promise<SippResult> {
-    const local = { host: options.localIp ?? CALLER_IP, port: await freePort(options.localIp ?? CALLER_IP) };
-    return runSipp({ ...options, scenario, local, target: this.proxy });
+    return runSipp({ ...options, scenario, local: await callerEndpoint(options.localIp), target: this.proxy });
   }
 
   /** Starts a caller without waiting for it (several callers at once, benchmarks). */
   async startCaller(scenario: string, options: Omit<PeerOptions, "scenario"> = {}): Promise<RunningSipp> {
-    const local = { host: options.localIp ?? CALLER_IP, port: await freePort(options.localIp ?? CALLER_IP) };
-    const peer = await startSipp({ ...options, scenario, local, target: this.proxy });
+    const peer = await startSipp({
+      ...options,
+      scenario,
+      local: await callerEndpoint(options.localIp),
+      target: this.proxy,
+    });
     this.peers.add(peer);
     return peer;
   }

@@ -2,15 +2,21 @@
 // Draws the environment's resources and their references, from `terraform graph` (offline,
 // in a scratch copy) through Graphviz: docs/architecture-<env>.svg and a .png beside it.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { environments } from "../config/environments";
 import { ConfigError } from "../config/schema";
-import { buildApp } from "../main";
+import { withSynthesizedStacks } from "./lib/stack-json";
 import { parseTerraformGraph, simplify, toDot } from "./lib/diagram";
-import { OFFLINE_AWS_ENV, PROJECT_ROOT, initOffline, offlineWorkdir, terraform, terraformEnv } from "./lib/terraform";
+import {
+  OFFLINE_AWS_ENV,
+  PROJECT_ROOT,
+  initOffline,
+  offlineWorkdirFromFolder,
+  terraform,
+  terraformEnv,
+} from "./lib/terraform";
 
 function render(dot: string, format: "svg" | "png", file: string): void {
   const run = spawnSync("dot", [`-T${format}`, "-o", file], { input: dot, encoding: "utf8" });
@@ -19,32 +25,26 @@ function render(dot: string, format: "svg" | "png", file: string): void {
 }
 
 function draw(name: string, svgFile: string): string {
-  const synthDir = mkdtempSync(join(tmpdir(), "sip-proxy-diagram-"));
-  try {
-    const { app, configs } = buildApp(
-      environments.filter((e) => e.name === name),
-      synthDir,
-    );
-    app.synth();
-    const cfg = configs[0];
-    const env = terraformEnv(OFFLINE_AWS_ENV);
-    const dir = offlineWorkdir(cfg.stackName, "diagram", join(synthDir, "stacks"));
-    const init = initOffline(dir, env);
-    if (init.status !== 0) throw new Error(`terraform init failed:\n${init.stdout}${init.stderr}`);
-    const graph = terraform(["graph"], dir, env);
-    if (graph.status !== 0) throw new Error(`terraform graph failed:\n${graph.stderr}`);
+  return withSynthesizedStacks(
+    environments.filter((e) => e.name === name),
+    ([{ cfg, dir: synthesized }]) => {
+      const env = terraformEnv(OFFLINE_AWS_ENV);
+      const dir = offlineWorkdirFromFolder(synthesized, cfg.stackName, "diagram");
+      const init = initOffline(dir, env);
+      if (init.status !== 0) throw new Error(`terraform init failed:\n${init.stdout}${init.stderr}`);
+      const graph = terraform(["graph"], dir, env);
+      if (graph.status !== 0) throw new Error(`terraform graph failed:\n${graph.stderr}`);
 
-    const picture = simplify(parseTerraformGraph(graph.stdout));
-    const dot = toDot(picture, `${cfg.stackName} (${cfg.architecture})   npm run diagram -- ${name}`);
-    mkdirSync(dirname(svgFile), { recursive: true });
-    const pngFile = svgFile.replace(/\.svg$/, "") + ".png";
-    render(dot, "svg", svgFile);
-    render(dot, "png", pngFile);
-    const shown = (f: string) => relative(process.cwd(), f);
-    return `${cfg.stackName}: ${picture.nodes.length} resources, ${picture.edges.length} connections -> ${shown(svgFile)}, ${shown(pngFile)}`;
-  } finally {
-    rmSync(synthDir, { recursive: true, force: true });
-  }
+      const picture = simplify(parseTerraformGraph(graph.stdout));
+      const dot = toDot(picture, `${cfg.stackName} (${cfg.architecture})   npm run diagram -- ${name}`);
+      mkdirSync(dirname(svgFile), { recursive: true });
+      const pngFile = svgFile.replace(/\.svg$/, "") + ".png";
+      render(dot, "svg", svgFile);
+      render(dot, "png", pngFile);
+      const shown = (f: string) => relative(process.cwd(), f);
+      return `${cfg.stackName}: ${picture.nodes.length} resources, ${picture.edges.length} connections -> ${shown(svgFile)}, ${shown(pngFile)}`;
+    },
+  );
 }
 
 function main(argv: string[]): number {

@@ -3,20 +3,17 @@
 // <dir>): the way out for a team leaving CDKTF, and a readable copy for review. The export
 // is checked with `terraform validate` before this reports success. See scripts/lib/hcl.ts
 // for why this is not `cdktf synth --hcl`.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { environments } from "../config/environments";
 import { ConfigError } from "../config/schema";
-import { buildApp } from "../main";
 import { stackToHcl, type ProviderSchemas } from "./lib/hcl";
-import type { StackJson } from "./lib/stack-json";
+import { resourceAddresses, withSynthesizedStacks } from "./lib/stack-json";
 import {
   PROJECT_ROOT,
   SYNTH_DIR,
   initOffline,
-  offlineWorkdir,
   offlineWorkdirFromFolder,
   terraform,
   terraformEnv,
@@ -29,19 +26,13 @@ function fail(message: string): never {
 }
 
 function exportStack(name: string, outDir: string): string {
-  const synthDir = mkdtempSync(join(tmpdir(), "sip-proxy-export-"));
-  try {
-    const { app, configs } = buildApp(
-      environments.filter((e) => e.name === name),
-      synthDir,
-    );
-    app.synth();
-    const stackName = configs[0].stackName;
-    const stack = JSON.parse(readFileSync(join(synthDir, "stacks", stackName, "cdk.tf.json"), "utf8")) as StackJson;
+  const input = environments.filter((e) => e.name === name);
+  return withSynthesizedStacks(input, ([{ cfg, dir: synthesized, json: stack }]) => {
+    const stackName = cfg.stackName;
 
     // The provider's schema tells nested blocks from arguments; init reads it from the mirror.
     const env = terraformEnv();
-    const schemaDir = offlineWorkdir(stackName, "export-hcl-schema", join(synthDir, "stacks"));
+    const schemaDir = offlineWorkdirFromFolder(synthesized, stackName, "export-hcl-schema");
     const init = initOffline(schemaDir, env);
     if (init.status !== 0) fail(`terraform init failed:\n${init.stdout}${init.stderr}`);
     const schema = terraform(["providers", "schema", "-json"], schemaDir, env);
@@ -66,11 +57,9 @@ function exportStack(name: string, outDir: string): string {
     const validate = terraform(["validate", "-no-color"], check, env);
     if (validate.status !== 0) fail(`the export does not validate:\n${validate.stdout}${validate.stderr}`);
 
-    const count = Object.values(stack.resource ?? {}).reduce((n, byName) => n + Object.keys(byName).length, 0);
+    const count = resourceAddresses(stack).length;
     return `exported ${stackName} (${count} resources) -> ${relative(process.cwd(), outDir) || "."}/{${[...files.keys()].join(",")}}; terraform validate: ok`;
-  } finally {
-    rmSync(synthDir, { recursive: true, force: true });
-  }
+  });
 }
 
 function main(argv: string[]): number {

@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { environments } from "../config/environments";
 import { ConfigError, parseEnvironment } from "../config/schema";
 import { parseCidr } from "../config/cidr";
-import { DEFAULT_LAB_ADDRESSES, assertLoopback, labKamailioConfig, parseEndpoint } from "../lab/config";
+import { DEFAULT_LAB_ADDRESSES, LabInputError, assertLoopback, labKamailioConfig, parseEndpoint } from "../lab/config";
 import { deployedUserData, embeddedKamailioConfig, synthesizeToMemory } from "./lib/stack-json";
 
 const WHAT = ["kamailio", "user-data"] as const;
@@ -45,7 +45,7 @@ function main(): number {
     if (values.lab) {
       const allowed = values.allowed ?? DEFAULT_LAB_ADDRESSES.allowedSource;
       const cidr = parseCidr(allowed);
-      if (!cidr) throw new Error(`--allowed must be a CIDR such as 127.0.0.2/32, got "${allowed}"`);
+      if (!cidr) throw new LabInputError(`--allowed must be a CIDR such as 127.0.0.2/32, got "${allowed}"`);
       assertLoopback("--allowed", cidr.address);
       const config = labKamailioConfig(parseEnvironment(input), {
         listen: values.listen ? parseEndpoint(values.listen, "--listen") : DEFAULT_LAB_ADDRESSES.listen,
@@ -66,7 +66,7 @@ function main(): number {
       console.error(error.message);
       return 1;
     }
-    if (error instanceof Error && /must|needs/.test(error.message)) {
+    if (error instanceof LabInputError) {
       console.error(error.message);
       return 2;
     }

@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { buildApp } from "../main";
 import { ConfigError } from "../config/schema";
 import { PROJECT_ROOT } from "./lib/terraform";
+import { resourceAddresses, type StackJson } from "./lib/stack-json";
 
 function loadEnvironments(modulePath?: string): readonly unknown[] {
   if (!modulePath) return (require("../config/environments") as { environments: unknown[] }).environments;
@@ -28,8 +29,7 @@ function main(): number {
     app.synth();
     for (const cfg of configs) {
       const file = join(outdir, "stacks", cfg.stackName, "cdk.tf.json");
-      const json = JSON.parse(readFileSync(file, "utf8")) as { resource?: Record<string, Record<string, unknown>> };
-      const count = Object.values(json.resource ?? {}).reduce((n, byName) => n + Object.keys(byName).length, 0);
+      const count = resourceAddresses(JSON.parse(readFileSync(file, "utf8")) as StackJson).length;
       console.log(
         `synthesized ${cfg.stackName} (${cfg.architecture}, ${count} resources) -> ${relative(process.cwd(), file)}`,
       );

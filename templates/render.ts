@@ -106,17 +106,22 @@ export interface ProxyNodeSettings extends Omit<KamailioViewModel, "advertisedAd
   readonly logGroups: UserDataViewModel["logGroups"];
 }
 
+/** The kamailio.cfg view of a node: its settings minus what only the boot script uses. */
+export function kamailioView(node: ProxyNodeSettings, advertisedAddress: string): KamailioViewModel {
+  const { sharedMemoryMb: _shm, privateMemoryMb: _pkg, logGroups: _logs, ...kamailio } = node;
+  void [_shm, _pkg, _logs];
+  return { ...kamailio, advertisedAddress };
+}
+
 /** The first-boot script of a proxy node, with its kamailio.cfg embedded. */
 export function renderNodeUserData(node: ProxyNodeSettings, advertisedAddress: string): string {
-  const { sharedMemoryMb, privateMemoryMb, logGroups, ...kamailio } = node;
-  const kamailioConfig = renderTemplate("kamailio", { ...kamailio, advertisedAddress });
   return renderTemplate("user-data", {
     environment: node.environment,
     tls: node.destinationTransport === "tls",
-    logGroups,
-    kamailioConfig,
+    logGroups: node.logGroups,
+    kamailioConfig: renderTemplate("kamailio", kamailioView(node, advertisedAddress)),
     sipPort: node.sipPort,
-    sharedMemoryMb,
-    privateMemoryMb,
+    sharedMemoryMb: node.sharedMemoryMb,
+    privateMemoryMb: node.privateMemoryMb,
   });
 }

@@ -166,9 +166,11 @@ describe("policy checks", () => {
   });
 
   it("accept a suppression only with a written reason, and still report it", () => {
-    expect(() =>
-      synthWith((s) => suppressPolicy(new SnsTopic(s, "topic", { name: "t" }), "sns-encrypted", "because")),
-    ).not.toThrow();
+    // A one-word reason is refused where it is written, not silently accepted.
+    const scratch = new TerraformStack(new App(), "reasons");
+    expect(() => suppressPolicy(new SnsTopic(scratch, "topic", { name: "t" }), "sns-encrypted", "because")).toThrow(
+      /needs a written reason of at least 20 characters/,
+    );
     expect(
       synthWith((s) => suppressPolicy(new SnsTopic(s, "topic", { name: "t" }), "sns-encrypted", "because")),
     ).toContain("needs a written reason");

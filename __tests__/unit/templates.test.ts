@@ -4,7 +4,7 @@ import { parseEnvironment } from "../../config/schema";
 import { nodeSettingsFor } from "../../stacks/sip-proxy-stack";
 import { escapeTerraformTemplate } from "../../constructs/sip-launch-template";
 import { deployedUserData, embeddedKamailioConfig, synthesizeToMemory } from "../../scripts/lib/stack-json";
-import { PARAMETER_BLOCK, renderNodeUserData, renderTemplate } from "../../templates/render";
+import { PARAMETER_BLOCK, kamailioView, renderNodeUserData, renderTemplate } from "../../templates/render";
 import { contrastingInput, dev, loadBalancedInput } from "../fixtures/environments";
 
 /** Splits a kamailio.cfg into its parameter block and everything else. */
@@ -93,11 +93,8 @@ describe("user-data template", () => {
   it("embeds the kamailio.cfg rendered for the same settings", () => {
     const cfg = parseEnvironment(dev);
     const script = renderNodeUserData(nodeSettingsFor(cfg), "198.51.100.7");
-    const { sharedMemoryMb: _s, privateMemoryMb: _p, ...kamailio } = nodeSettingsFor(cfg);
-    void _s;
-    void _p;
     expect(embeddedKamailioConfig(script)).toBe(
-      renderTemplate("kamailio", { ...kamailio, advertisedAddress: "198.51.100.7" }),
+      renderTemplate("kamailio", kamailioView(nodeSettingsFor(cfg), "198.51.100.7")),
     );
   });
 

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildApp } from "../../main";
+import type { EnvironmentConfig } from "../../config/schema";
 
 export interface StackJson {
   readonly resource?: Record<string, Record<string, Record<string, unknown>>>;
@@ -12,21 +13,36 @@ export interface StackJson {
   readonly provider?: Record<string, unknown[]>;
 }
 
-/** Synthesizes the given environment inputs into a temporary folder and returns each stack's JSON. */
-export function synthesizeToMemory(inputs: readonly unknown[]): Map<string, StackJson> {
+export interface SynthesizedStack {
+  readonly cfg: EnvironmentConfig;
+  /** The stack's folder, holding cdk.tf.json (gone once `use` returns). */
+  readonly dir: string;
+  readonly json: StackJson;
+}
+
+/**
+ * Synthesizes the given environment inputs into a temporary folder, hands each stack to
+ * `use`, and removes the folder afterwards, whatever happens.
+ */
+export function withSynthesizedStacks<T>(inputs: readonly unknown[], use: (stacks: SynthesizedStack[]) => T): T {
   const outdir = mkdtempSync(join(tmpdir(), "sip-proxy-synth-"));
   try {
     const { app, configs } = buildApp(inputs, outdir);
     app.synth();
-    return new Map(
-      configs.map((cfg) => [
-        cfg.name,
-        JSON.parse(readFileSync(join(outdir, "stacks", cfg.stackName, "cdk.tf.json"), "utf8")) as StackJson,
-      ]),
+    return use(
+      configs.map((cfg) => {
+        const dir = join(outdir, "stacks", cfg.stackName);
+        return { cfg, dir, json: JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8")) as StackJson };
+      }),
     );
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
+}
+
+/** Each environment's synthesized JSON, by environment name. */
+export function synthesizeToMemory(inputs: readonly unknown[]): Map<string, StackJson> {
+  return withSynthesizedStacks(inputs, (stacks) => new Map(stacks.map((s) => [s.cfg.name, s.json])));
 }
 
 /** Terraform addresses (`type.name`) of every resource in a stack, sorted. */

@@ -74,16 +74,11 @@ export function terraform(args: string[], cwd: string, env: NodeJS.ProcessEnv, s
 
 /** Copies a synthesized stack into a scratch folder with the offline override next to it. */
 export function offlineWorkdir(stack: string, label = "offline", synthDir = SYNTH_DIR): string {
-  const source = join(synthDir, stack, "cdk.tf.json");
-  if (!existsSync(source)) {
-    throw new Error(`${source} does not exist; run \`npm run synth\` first`);
+  const folder = join(synthDir, stack);
+  if (!existsSync(join(folder, "cdk.tf.json"))) {
+    throw new Error(`${join(folder, "cdk.tf.json")} does not exist; run \`npm run synth\` first`);
   }
-  const dir = join(SCRATCH_DIR, label, stack);
-  rmSync(join(dir, "offline.tfstate"), { force: true });
-  mkdirSync(dir, { recursive: true });
-  copyFileSync(source, join(dir, "cdk.tf.json"));
-  writeFileSync(join(dir, "offline_override.tf.json"), JSON.stringify(OFFLINE_OVERRIDE, null, 2));
-  return dir;
+  return offlineWorkdirFromFolder(folder, stack, label);
 }
 
 /** `terraform init` for an offline work dir: local backend, providers from the mirror. */
