@@ -1,9 +1,12 @@
-// Running a real Kamailio on loopback: config checks and short-lived test instances.
+// Running a real Kamailio on loopback: config checks and short-lived test instances. Every
+// Kamailio here is Debian 13's package from the test root (lab/roots.ts), the one the
+// instances install, never the host's.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createSocket } from "node:dgram";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { kamailioArgv } from "./roots";
 
 export interface CheckResult {
   readonly ok: boolean;
@@ -16,7 +19,8 @@ export function checkConfig(config: string, privateIp = "127.0.0.1"): CheckResul
   try {
     const file = join(dir, "kamailio.cfg");
     writeFileSync(file, config);
-    const result = spawnSync("kamailio", ["-c", "-f", file, "-A", `PRIVATE_IP=${privateIp}`], { encoding: "utf8" });
+    const [cmd, ...args] = kamailioArgv(["-c", "-f", file, "-A", `PRIVATE_IP=${privateIp}`]);
+    const result = spawnSync(cmd, args, { encoding: "utf8" });
     return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -82,30 +86,27 @@ export async function startKamailio(
   writeFileSync(file, config);
   const logFd = options.logFile ? openSync(options.logFile, "w") : undefined;
   let logClosed = false;
-  const child: ChildProcess = spawn(
-    "kamailio",
-    [
-      "-DD",
-      "-E",
-      "-f",
-      file,
-      "-A",
-      `PRIVATE_IP=${listen.host}`,
-      "-m",
-      String(options.sharedMemoryMb ?? 64),
-      "-M",
-      String(options.privateMemoryMb ?? 8),
-      ...(options.allocator ? ["-x", options.allocator] : []),
-      "-Y",
-      dir,
-      "-P",
-      join(dir, "pid"),
-    ],
-    {
-      detached: true,
-      stdio: options.logFile ? ["ignore", logFd!, logFd!] : ["ignore", "pipe", "pipe"],
-    },
-  );
+  const [cmd, ...args] = kamailioArgv([
+    "-DD",
+    "-E",
+    "-f",
+    file,
+    "-A",
+    `PRIVATE_IP=${listen.host}`,
+    "-m",
+    String(options.sharedMemoryMb ?? 64),
+    "-M",
+    String(options.privateMemoryMb ?? 8),
+    ...(options.allocator ? ["-x", options.allocator] : []),
+    "-Y",
+    dir,
+    "-P",
+    join(dir, "pid"),
+  ]);
+  const child: ChildProcess = spawn(cmd, args, {
+    detached: true,
+    stdio: options.logFile ? ["ignore", logFd!, logFd!] : ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   const currentLog = () => (options.logFile ? readFileSync(options.logFile, "utf8") : output);
   child.stdout?.on("data", (d: Buffer) => (output += d.toString()));

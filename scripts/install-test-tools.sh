@@ -1,22 +1,20 @@
 #!/bin/bash
-# Installs the OS tools the test suite needs, when missing, from Debian/Ubuntu packages:
-# kamailio and its TLS module (real config checks and test instances), sip-tester (SIPp),
-# openssl (lab certificates), shellcheck and graphviz (`dot`, for the architecture pictures).
+# Installs the OS tools the test suite needs on the host, when missing, from Debian packages:
+# debootstrap (the Debian 13 roots Kamailio and the boot test run in; Kamailio itself is never
+# taken from the host), sip-tester (SIPp), openssl (lab certificates), shellcheck, graphviz
+# (`dot`, for the architecture pictures), iproute2 (the boot test's network namespace).
 # Terraform is not in those repositories; the suite reports how to install it if absent.
 set -euo pipefail
 
-declare -A PACKAGE_FOR=([kamailio]=kamailio [sipp]=sip-tester [shellcheck]=shellcheck [dot]=graphviz [openssl]=openssl)
+declare -A PACKAGE_FOR=([debootstrap]=debootstrap [sipp]=sip-tester [shellcheck]=shellcheck [dot]=graphviz
+  [openssl]=openssl [ip]=iproute2 [unshare]=util-linux [dpkg-deb]=dpkg)
 missing=()
 for tool in "${!PACKAGE_FOR[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${PACKAGE_FOR[$tool]}")
 done
-# A module, not a command: Kamailio's TLS support is a package of its own.
-if ! ls /usr/lib/*/kamailio/modules/tls.so >/dev/null 2>&1; then
-  missing+=(kamailio-tls-modules)
-fi
 
 if ((${#missing[@]} == 0)); then
-  echo "test tools present: kamailio (with tls), sipp, shellcheck, dot, openssl"
+  echo "test tools present: ${!PACKAGE_FOR[*]}"
   exit 0
 fi
 

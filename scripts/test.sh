@@ -1,6 +1,6 @@
 #!/bin/bash
-# The whole suite, as the README and CI run it: OS tools, type check, lint, then the
-# unit, tools (real Kamailio, shellcheck) and terraform (validate, offline plan) layers.
+# The whole suite, as the README and CI run it: OS tools, the Debian 13 roots (built once per
+# machine and cached, see lab/debian-root.ts), type check, lint, then the jest layers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +11,9 @@ bash scripts/install-test-tools.sh
 if ! command -v terraform >/dev/null 2>&1; then
   echo "terraform is not installed; the terraform layer will fail. Install Terraform >= 1.10." >&2
 fi
+
+step "Debian 13 roots (cache: ${SIP_PROXY_CACHE_DIR:-/var/cache/sip-proxy-infra})"
+npx tsx scripts/roots.ts
 
 step "typecheck"
 npx tsc --noEmit

@@ -6,7 +6,7 @@ import { parseEnvironment } from "../../config/schema";
 import { CALLER_IP, OUTSIDER_IP, SipLab } from "../../lab/harness";
 import type { SippResult } from "../../lab/sipp";
 import { bodyOf, cseqMethod, headerValues, kindOf, type SipMessage } from "../../lab/trace";
-import { requireTool } from "../tools/require-tool";
+import { requireKamailioRoot, requireTool } from "../tools/require-tool";
 
 jest.setTimeout(20000);
 
@@ -42,7 +42,7 @@ describe("SIP calls through the proxy (UDP)", () => {
   let lab: SipLab;
 
   beforeAll(async () => {
-    requireTool("kamailio");
+    requireKamailioRoot();
     requireTool("sipp");
     lab = await SipLab.start(cfg);
   }, 30000);
@@ -209,7 +209,7 @@ describe("SIP calls through the proxy (TCP)", () => {
   let lab: SipLab;
 
   beforeAll(async () => {
-    requireTool("kamailio");
+    requireKamailioRoot();
     requireTool("sipp");
     lab = await SipLab.start(cfg, { destinationTransport: "tcp" });
   }, 30000);

@@ -7,7 +7,7 @@ import { brokenTcpStream, malformedMessages, sendDatagrams } from "../../lab/fuz
 import { CALLER_IP, OUTSIDER_IP, SipLab } from "../../lab/harness";
 import { sipRequest } from "../../lab/kamailio";
 import { headerValues, kindOf } from "../../lab/trace";
-import { requireTool } from "../tools/require-tool";
+import { requireKamailioRoot, requireTool } from "../tools/require-tool";
 
 jest.setTimeout(60000);
 
@@ -54,7 +54,7 @@ describe("the SIP edge", () => {
   let lab: SipLab;
 
   beforeAll(async () => {
-    requireTool("kamailio");
+    requireKamailioRoot();
     requireTool("sipp");
     lab = await SipLab.start(cfg);
     proxyPort = lab.proxy.port;

@@ -6,7 +6,7 @@ import { SIP_METRIC_FILTERS } from "../../constructs/monitoring";
 import { SipLab } from "../../lab/harness";
 import type { SippResult } from "../../lab/sipp";
 import { cseqMethod, headerValues, kindOf } from "../../lab/trace";
-import { requireTool } from "../tools/require-tool";
+import { requireKamailioRoot, requireTool } from "../tools/require-tool";
 
 jest.setTimeout(30000);
 
@@ -28,7 +28,7 @@ describe("destination failover", () => {
   let lab: SipLab;
 
   beforeAll(async () => {
-    requireTool("kamailio");
+    requireKamailioRoot();
     requireTool("sipp");
     lab = await SipLab.start(cfg, { destinationCount: 2 });
   }, 30000);

@@ -5,7 +5,7 @@ import { environments } from "../../config/environments";
 import { parseEnvironment } from "../../config/schema";
 import { SIP_METRIC_FILTERS, type SipMetric } from "../../constructs/monitoring";
 import { OUTSIDER_IP, SipLab } from "../../lab/harness";
-import { requireTool } from "../tools/require-tool";
+import { requireKamailioRoot, requireTool } from "../tools/require-tool";
 
 jest.setTimeout(30000);
 
@@ -21,7 +21,7 @@ describe("SIP metric filters on real Kamailio log lines", () => {
   let lines: string[] = [];
 
   beforeAll(async () => {
-    requireTool("kamailio");
+    requireKamailioRoot();
     requireTool("sipp");
     lab = await SipLab.start(cfg);
     const uas = await lab.destinationPeer("uas-answer.xml");

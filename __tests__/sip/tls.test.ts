@@ -1,16 +1,17 @@
 // TLS towards the destination with a real Kamailio (its tls module) and a TLS destination
 // on loopback. SIPp here is built without TLS, so the destination is lab/tls.ts.
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { environments } from "../../config/environments";
 import { parseEnvironment } from "../../config/schema";
 import { SipLab } from "../../lab/harness";
 import { createLabTls, startTlsDestination, type LabTls, type TlsDestination } from "../../lab/tls";
 import { headerValues, kindOf } from "../../lab/trace";
-import { requireTool } from "../tools/require-tool";
+import { requireKamailioRoot, requireTool } from "../tools/require-tool";
 
 jest.setTimeout(30000);
 
-const TLS_MODULE = "/usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so";
+const TLS_MODULE = "usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so";
 
 describe("TLS towards the destination", () => {
   const cfg = parseEnvironment(environments.find((e) => e.name === "dev"));
@@ -19,11 +20,11 @@ describe("TLS towards the destination", () => {
   let destination: TlsDestination;
 
   beforeAll(async () => {
-    requireTool("kamailio");
+    const root = requireKamailioRoot();
     requireTool("sipp");
     requireTool("openssl");
-    if (!existsSync(TLS_MODULE)) {
-      throw new Error(`Kamailio's TLS module is not installed: apt-get install kamailio-tls-modules (or run npm test)`);
+    if (!existsSync(join(root, TLS_MODULE))) {
+      throw new Error(`the Kamailio root ${root} lacks the TLS module: delete it and run \`npm run roots\``);
     }
     tls = createLabTls();
     lab = await SipLab.start(cfg, { destinationTransport: "tls", tlsConfigFile: tls.kamailioConfig });

@@ -5,7 +5,7 @@ import { checkConfig } from "../../lab/kamailio";
 import { deployedUserData, embeddedKamailioConfig, synthesizeToMemory } from "../../scripts/lib/stack-json";
 import { PARAMETER_BLOCK } from "../../templates/render";
 import { contrastingInput, loadBalancedInput, tlsInput } from "../fixtures/environments";
-import { requireTool } from "./require-tool";
+import { requireKamailioRoot } from "./require-tool";
 
 /** Stands in for values Terraform fills in at deploy time (e.g. the Elastic IP). */
 const withSampleAddresses = (cfg: string) => cfg.replace(/\$\{[^}]+\}/g, "203.0.113.10");
@@ -13,7 +13,7 @@ const core = (cfg: string) =>
   cfg.slice(0, cfg.indexOf(PARAMETER_BLOCK.begin)) + cfg.slice(cfg.indexOf(PARAMETER_BLOCK.end));
 
 describe("rendered kamailio.cfg", () => {
-  beforeAll(() => requireTool("kamailio"));
+  beforeAll(() => requireKamailioRoot());
 
   const inputs = [...environments, contrastingInput, loadBalancedInput, tlsInput];
   const stacks = synthesizeToMemory(inputs);

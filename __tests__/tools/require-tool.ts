@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
+import { KAMAILIO_SERIES, kamailioRoot, kamailioVersionLine } from "../../lab/roots";
 
 const INSTALL_HINTS: Record<string, string> = {
-  kamailio: "apt-get install kamailio (or run `npm test`, which installs it)",
   sipp: "apt-get install sip-tester (or run `npm test`, which installs it)",
   shellcheck: "apt-get install shellcheck (or run `npm test`, which installs it)",
   openssl: "apt-get install openssl",
@@ -15,4 +15,17 @@ export function requireTool(name: string): void {
   if (found.status !== 0) {
     throw new Error(`${name} is not installed: ${INSTALL_HINTS[name] ?? "install it"}`);
   }
+}
+
+/**
+ * Fails unless the Debian 13 Kamailio root exists and holds the tested series; every test
+ * that runs Kamailio calls this instead of looking for a host binary.
+ */
+export function requireKamailioRoot(): string {
+  const root = kamailioRoot();
+  const version = kamailioVersionLine();
+  if (!version.startsWith(`version: kamailio ${KAMAILIO_SERIES}.`)) {
+    throw new Error(`the Kamailio root ${root} reports "${version}", not ${KAMAILIO_SERIES}.x: run \`npm run roots\``);
+  }
+  return root;
 }

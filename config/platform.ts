@@ -1,0 +1,26 @@
+// What the instances run, in one place: the tests build their Debian roots from the same
+// release and refuse a Kamailio of another series, and the user-data refuses to start one.
+
+/** Debian 13 (trixie), x86_64: the instances' operating system and the tests' roots. */
+export const DEBIAN = {
+  release: 13,
+  codename: "trixie",
+  /**
+   * Debian's public SSM parameter for its latest amd64 AMI, resolved at each launch. Debian
+   * publishes these under /aws/service/debian/release/<n>/latest/<arch>.
+   */
+  imageParameter: "/aws/service/debian/release/13/latest/amd64",
+  /**
+   * The root device of Debian's AMIs. It belongs to the image: a block device mapping under
+   * another name (Ubuntu's /dev/sda1) would add an empty volume instead of sizing and
+   * encrypting the root.
+   */
+  rootDeviceName: "/dev/xvda",
+  architecture: "x86_64",
+} as const;
+
+/**
+ * The Kamailio major.minor the tests ran (Debian 13's package). The user-data compares the
+ * installed version with it and refuses to start another.
+ */
+export const KAMAILIO_SERIES = "6.0";
