@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { canonicalCidr, cidrSubnet, isCanonical, isPrivate, overlaps, parseCidr } from "./cidr";
 import { ConfigError, type ConfigIssue } from "./config-error";
+import { DEBIAN } from "./platform";
 
 export { ConfigError, type ConfigIssue } from "./config-error";
 
@@ -45,7 +46,9 @@ const HINTS: Record<string, string> = {
   availabilityZones: 'list 1 to 8 zones of the region, e.g. ["us-east-1a"]',
   architecture: `use one of ${ARCHITECTURES.map((a) => `"${a}"`).join(", ")}`,
   vpcCidr: 'use a private IPv4 block from /16 to /24, e.g. "10.0.0.0/16"',
-  instanceType: 'use an x86_64 EC2 instance type such as "t3.small"',
+  instanceType: 'use an x86_64 EC2 instance type such as "t3.small" (the instances run Debian 13 amd64)',
+  imageId:
+    'leave it out to launch Debian 13\'s latest amd64 AMI, or pin a Debian 13 amd64 AMI id such as "ami-0123456789abcdef0"',
   rootVolumeGb: "use a whole number of GiB from 8 to 1024",
   destinationDomain: 'use the destination account\'s SIP domain, e.g. "acme.sip.twilio.com"',
   allowedSourceCidrs: `list Twilio's signaling ranges as canonical CIDRs, e.g. ${JSON.stringify(DEFAULT_TWILIO_SIGNALING_CIDRS)}`,
@@ -212,8 +215,17 @@ const environmentSchema = z.strictObject({
   instanceType: z
     .string()
     .regex(/^[a-z]+\d+[a-z-]*\.[a-z0-9]+$/, "is not an EC2 instance type")
-    .refine((t) => !/^[a-z]+\d+g/.test(t), "is a Graviton (arm64) type but the AMI is x86_64")
+    .refine((t) => !/^[a-z]+\d+g/.test(t), "is a Graviton (arm64) type, but the instances run Debian 13 amd64 only")
     .default("t3.small"),
+  /**
+   * A pinned AMI for production, so that a relaunch boots what was tested. It must be a
+   * Debian 13 amd64 image (root device /dev/xvda). @default Debian 13's latest amd64 AMI,
+   * looked up at each launch from Debian's public SSM parameter
+   */
+  imageId: z
+    .string()
+    .regex(/^ami-([0-9a-f]{8}|[0-9a-f]{17})$/, "is not an AMI id")
+    .optional(),
   /** @default 20 */
   rootVolumeGb: z.number().int().min(8).max(1024).default(20),
   destinationDomain: z
@@ -319,6 +331,8 @@ export interface EnvironmentConfig {
   readonly publicSubnets: readonly SubnetPlan[];
   readonly privateSubnets: readonly SubnetPlan[];
   readonly instanceType: string;
+  /** A pinned AMI id, or Debian's public SSM parameter as `resolve:ssm:...`. */
+  readonly imageId: string;
   readonly rootVolumeGb: number;
   readonly destinationDomain: string;
   /** Enabled destinations in failover order, as "host" or "host:port". */
@@ -498,6 +512,7 @@ function resolve(p: Parsed): EnvironmentConfig {
       cidr: subnet(PRIVATE_SLOT_OFFSET + i),
     })),
     instanceType: p.instanceType,
+    imageId: p.imageId ?? `resolve:ssm:${DEBIAN.imageParameter}`,
     rootVolumeGb: p.rootVolumeGb,
     destinationDomain: p.destinationDomain,
     destinations: (p.destinations ?? [{ host: p.destinationDomain, enabled: true }])

@@ -6,9 +6,10 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { renderNodeUserData, type ProxyNodeSettings } from "../templates/render";
 
-/** Ubuntu 24.04 LTS, amd64, gp3 root: resolved by EC2 at launch, so no AWS data source is needed. */
-export const UBUNTU_2404_AMI =
-  "resolve:ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id";
+import { DEBIAN } from "../config/platform";
+
+/** Debian 13 amd64, resolved by EC2 at each launch, so no AWS data source is needed. */
+export const DEBIAN_13_IMAGE = `resolve:ssm:${DEBIAN.imageParameter}`;
 
 const MANAGED_POLICIES = {
   ssm: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
@@ -29,6 +30,8 @@ export interface SipProxyNodesProps {
   readonly instanceType?: string;
   /** @default 20 */
   readonly rootVolumeGb?: number;
+  /** A Debian 13 amd64 AMI (id or `resolve:ssm:`). @default DEBIAN_13_IMAGE — the latest at each launch */
+  readonly imageId?: string;
   /**
    * Name Kamailio advertises instead of the public Elastic IP (it must resolve to the
    * proxy's public address or addresses). @default none — the Elastic IP
@@ -65,7 +68,10 @@ export interface SipLaunchTemplateProps {
    * @default {} — only Name
    */
   readonly launchTags?: Readonly<Record<string, string>>;
-  /** @default UBUNTU_2404_AMI */
+  /**
+   * A Debian 13 amd64 AMI: the root device name below and the user-data assume Debian's image.
+   * @default DEBIAN_13_IMAGE — the latest at each launch
+   */
   readonly imageId?: string;
 }
 
@@ -85,6 +91,7 @@ export class SipLaunchTemplate extends Construct {
       namePrefix: props.namePrefix,
       instanceType: props.instanceType ?? "t3.small",
       rootVolumeGb: props.rootVolumeGb,
+      imageId: props.imageId,
       securityGroupIds: [securityGroupId],
       launchTags: props.launchTags,
       userData: renderNodeUserData(props.node, props.advertisedName ?? publicAddress),
@@ -118,7 +125,7 @@ export class SipLaunchTemplate extends Construct {
     this.launchTemplate = new LaunchTemplate(this, "Default", {
       name: props.namePrefix,
       description: "Kamailio SIP proxy instance",
-      imageId: props.imageId ?? UBUNTU_2404_AMI,
+      imageId: props.imageId ?? DEBIAN_13_IMAGE,
       instanceType: props.instanceType,
       vpcSecurityGroupIds: [...props.securityGroupIds],
       iamInstanceProfile: { arn: this.instanceProfile.arn },
@@ -129,7 +136,9 @@ export class SipLaunchTemplate extends Construct {
       },
       blockDeviceMappings: [
         {
-          deviceName: "/dev/sda1",
+          // The image's own root device: any other name adds an empty volume instead of
+          // sizing and encrypting the root.
+          deviceName: DEBIAN.rootDeviceName,
           ebs: {
             volumeSize: props.rootVolumeGb ?? 20,
             volumeType: "gp3",

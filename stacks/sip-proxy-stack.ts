@@ -77,6 +77,7 @@ export class SipProxyStack extends TerraformStack {
       vpcId: vpc.vpc.id,
       allowedSipCidrs: cfg.allowedSourceCidrs,
       instanceType: cfg.instanceType,
+      imageId: cfg.imageId,
       rootVolumeGb: cfg.rootVolumeGb,
       launchTags: commonTags,
       advertisedName: cfg.dns?.name,

@@ -106,6 +106,7 @@ describe("parseEnvironment", () => {
     ["a zone listed twice", { availabilityZones: ["us-east-1a", "us-east-1a"] }, "availabilityZones[1]"],
     ["a malformed instance type", { instanceType: "small" }, "instanceType"],
     ["an arm64 instance type", { instanceType: "t4g.small" }, "instanceType"],
+    ["a malformed AMI id", { imageId: "ami-123" }, "imageId"],
     ["a malformed region", { region: "US East" }, "region"],
     ["SSH open to the internet", { sshCidr: "0.0.0.0/0" }, "sshCidr"],
     ["a reserved tag", { tags: { ManagedBy: "me" } }, "tags.ManagedBy"],

@@ -1,7 +1,6 @@
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { EipAssociation } from "@cdktf/provider-aws/lib/eip-association";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
-import { UBUNTU_2404_AMI } from "../../constructs/sip-launch-template";
 import { contrastingInput, validInput } from "../fixtures/environments";
 import { onlyResource, synthEnvironment } from "../helpers";
 
@@ -37,19 +36,18 @@ describe("SipInstance", () => {
     });
   });
 
-  it("launches Ubuntu 24.04 with IMDSv2 only and an encrypted 20 GB gp3 root volume", () => {
+  it("launches Debian 13 amd64 with IMDSv2 only and an encrypted 20 GB gp3 root volume", () => {
     expect(single.text).toHaveResourceWithProperties(LaunchTemplate, {
-      image_id: UBUNTU_2404_AMI,
+      image_id: "resolve:ssm:/aws/service/debian/release/13/latest/amd64",
       instance_type: "t3.small",
       metadata_options: { http_endpoint: "enabled", http_tokens: "required", http_put_response_hop_limit: 1 },
       block_device_mappings: [
         {
-          device_name: "/dev/sda1",
+          device_name: "/dev/xvda",
           ebs: { volume_size: 20, volume_type: "gp3", encrypted: "true", delete_on_termination: "true" },
         },
       ],
     });
-    expect(UBUNTU_2404_AMI).toMatch(/^resolve:ssm:\/aws\/service\/canonical\/ubuntu\/server\/24\.04\/.*amd64/);
   });
 
   it("runs the instance from the launch template's latest version", () => {

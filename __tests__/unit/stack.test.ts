@@ -181,3 +181,26 @@ describe("Elastic IP protection", () => {
     expect(found.every(([, protectedIp]) => protectedIp === false)).toBe(true);
   });
 });
+
+describe("the image every environment launches", () => {
+  it.each(environments.map((e) => [e.name, e] as const))(
+    "%s launches Debian 13 amd64 from Debian's public parameter, sizing its /dev/xvda root",
+    (_name, input) => {
+      const template = Object.values(resourcesOf(synthEnvironment(input).json, "aws_launch_template"))[0];
+      expect(template.image_id).toBe("resolve:ssm:/aws/service/debian/release/13/latest/amd64");
+      const devices = template.block_device_mappings as Array<{ device_name: string; ebs: Record<string, unknown> }>;
+      expect(devices.map((d) => d.device_name)).toEqual(["/dev/xvda"]);
+      expect(devices[0].ebs).toMatchObject({ encrypted: "true", volume_type: "gp3" });
+    },
+  );
+
+  it("launches a pinned AMI when an environment names one", () => {
+    const template = Object.values(
+      resourcesOf(
+        synthEnvironment({ ...environments[0], imageId: "ami-0123456789abcdef0" }).json,
+        "aws_launch_template",
+      ),
+    )[0];
+    expect(template.image_id).toBe("ami-0123456789abcdef0");
+  });
+});
