@@ -1,5 +1,5 @@
-// Four layers, fastest first. `npm run test:unit` is the inner loop (no Kamailio, no
-// Terraform); `npm test` runs all three after installing the OS tools they need.
+// Layers, fastest first. `npm run test:unit` is the inner loop (no Kamailio, no Terraform);
+// `npm test` runs them all after installing the OS tools and Debian roots they need.
 const transform = {
   "^.+\\.ts$": [
     "@swc/jest",
@@ -13,6 +13,7 @@ module.exports = {
     { ...common, displayName: "unit", testMatch: ["<rootDir>/__tests__/unit/**/*.test.ts"] },
     { ...common, displayName: "tools", testMatch: ["<rootDir>/__tests__/tools/**/*.test.ts"] },
     { ...common, displayName: "sip", testMatch: ["<rootDir>/__tests__/sip/**/*.test.ts"] },
+    { ...common, displayName: "boot", testMatch: ["<rootDir>/__tests__/boot/**/*.test.ts"] },
     { ...common, displayName: "terraform", testMatch: ["<rootDir>/__tests__/terraform/**/*.test.ts"] },
     { ...common, displayName: "ops", testMatch: ["<rootDir>/__tests__/ops/**/*.test.ts"] },
   ],

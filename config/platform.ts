@@ -24,3 +24,15 @@ export const DEBIAN = {
  * installed version with it and refuses to start another.
  */
 export const KAMAILIO_SERIES = "6.0";
+
+/**
+ * What the user-data installs from Debian's archive (the boot test's local mirror carries the
+ * same). logrotate is not in Debian's EC2 image, and the Kamailio log needs rotating.
+ */
+export const INSTANCE_PACKAGES = {
+  always: ["kamailio", "logrotate"],
+  tls: ["kamailio-tls-modules"],
+} as const;
+
+/** Tags each instance puts on itself at boot: what it booted, for `describe-instances`. */
+export const BOOT_TAGS = { image: "BootImageId", kamailio: "KamailioVersion" } as const;

@@ -2,11 +2,12 @@ import { Construct } from "constructs";
 import { Fn, TerraformLocal } from "cdktf";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { renderNodeUserData, type ProxyNodeSettings } from "../templates/render";
 
-import { DEBIAN } from "../config/platform";
+import { BOOT_TAGS, DEBIAN } from "../config/platform";
 
 /** Debian 13 amd64, resolved by EC2 at each launch, so no AWS data source is needed. */
 export const DEBIAN_13_IMAGE = `resolve:ssm:${DEBIAN.imageParameter}`;
@@ -103,7 +104,7 @@ export class SipLaunchTemplate extends Construct {
 
     this.role = new IamRole(this, "role", {
       name: `${props.namePrefix}-instance`,
-      description: "SIP proxy instances: SSM Session Manager and CloudWatch agent",
+      description: "SIP proxy instances: SSM Session Manager, CloudWatch agent, tagging themselves at boot",
       assumeRolePolicy: JSON.stringify({
         Version: "2012-10-17",
         Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
@@ -112,6 +113,26 @@ export class SipLaunchTemplate extends Construct {
     for (const [name, arn] of Object.entries(MANAGED_POLICIES)) {
       new IamRolePolicyAttachment(this, `role-${name}`, { role: this.role.name, policyArn: arn });
     }
+    // At boot each instance tags itself with the image and Kamailio version it runs: only
+    // those two tag keys, and only on instances this template launched (their Name tag).
+    new IamRolePolicy(this, "role-tag-self", {
+      name: "tag-self-with-boot-facts",
+      role: this.role.name,
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Action: "ec2:CreateTags",
+            Resource: "arn:aws:ec2:*:*:instance/*",
+            Condition: {
+              StringEquals: { "aws:ResourceTag/Name": props.namePrefix },
+              "ForAllValues:StringEquals": { "aws:TagKeys": Object.values(BOOT_TAGS) },
+            },
+          },
+        ],
+      }),
+    });
     this.instanceProfile = new IamInstanceProfile(this, "profile", {
       name: `${props.namePrefix}-instance`,
       role: this.role.name,

@@ -16,10 +16,19 @@ export interface RootSpec {
   readonly name: string;
   /** Packages installed on top of debootstrap's minbase, with apt's default choices. */
   readonly packages: readonly string[];
+  /**
+   * Packages downloaded, not installed, with what they need beyond the root, into a flat apt
+   * repository at `<root>.extras/repo` (a local mirror for a boot test). @default none
+   */
+  readonly repository?: readonly string[];
   /** Install Recommends as a plain `apt-get install` does. @default true */
   readonly recommends?: boolean;
-  /** Runs in the finished root before it is published (e.g. deleting apt lists like an image). */
-  readonly finish?: (root: string, log: (line: string) => void) => void;
+  /**
+   * Runs in the finished root before it is published (e.g. deleting apt lists like an image).
+   * `extras` is an empty folder published beside the root as `<root>.extras`, for artefacts
+   * that must not be inside it (a package repository, say).
+   */
+  readonly finish?: (root: string, extras: string, log: (line: string) => void) => void;
   /** Bump when `finish` or the build steps change, so cached roots are rebuilt. */
   readonly revision: number;
 }
@@ -113,7 +122,14 @@ export function resolveVersions(spec: RootSpec): string[] {
   // --error-on=any: a plain `apt-get update` exits 0 when the mirror is unreachable.
   run("apt-get", [...options, "-qq", "--error-on=any", "update"]);
   const recommends = spec.recommends === false ? ["--no-install-recommends"] : [];
-  const simulated = run("apt-get", [...options, "-s", "install", ...recommends, ...spec.packages]);
+  const simulated = run("apt-get", [
+    ...options,
+    "-s",
+    "install",
+    ...recommends,
+    ...spec.packages,
+    ...(spec.repository ?? []),
+  ]);
   const versions = [...simulated.matchAll(/^Inst (\S+) \((\S+) /gm)].map(([, name, version]) => `${name}=${version}`);
   if (versions.length === 0) throw new RootUnavailableError(`apt resolved nothing for ${spec.packages.join(" ")}`);
   return versions.sort();
@@ -206,7 +222,9 @@ function build(spec: RootSpec, dir: string, key: string, log: (line: string) => 
   const started = Date.now();
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
   const partial = `${dir}.partial-${process.pid}`;
+  const extras = `${partial}.extras`;
   rmSync(partial, { recursive: true, force: true });
+  rmSync(extras, { recursive: true, force: true });
   mkdirSync(rootsDir(), { recursive: true });
   try {
     log(`${spec.name} root: debootstrap ${SUITE} (minbase) into ${partial}`);
@@ -222,7 +240,24 @@ function build(spec: RootSpec, dir: string, key: string, log: (line: string) => 
     runInRoot(partial, ["apt-get", "-y", "-qq", "dist-upgrade"], env);
     runInRoot(partial, ["apt-get", "-y", "-qq", "install", ...recommends, ...spec.packages], env);
     rmSync(join(partial, "usr/sbin/policy-rc.d"));
-    spec.finish?.(partial, log);
+    mkdirSync(extras);
+    if (spec.repository) {
+      runInRoot(
+        partial,
+        ["apt-get", "-y", "-qq", "install", "--download-only", ...recommends, ...spec.repository],
+        env,
+      );
+      const repo = join(extras, "repo");
+      mkdirSync(repo);
+      const archives = join(partial, "var/cache/apt/archives");
+      for (const deb of readdirSync(archives).filter((f) => f.endsWith(".deb"))) {
+        renameSync(join(archives, deb), join(repo, deb));
+      }
+      writeFlatRepository(repo);
+      log(`${spec.name} root: local repository of ${spec.repository.join(" ")} in ${repo}`);
+    }
+    runInRoot(partial, ["apt-get", "clean"], env);
+    spec.finish?.(partial, extras, log);
     const installed = Object.fromEntries(
       runInRoot(partial, ["dpkg-query", "-W", "-f", "${Package}\t${Version}\n"])
         .trim()
@@ -237,10 +272,34 @@ function build(spec: RootSpec, dir: string, key: string, log: (line: string) => 
       installed,
     };
     writeFileSync(join(partial, ".sip-proxy-root.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+    rmSync(`${dir}.extras`, { recursive: true, force: true });
+    renameSync(extras, `${dir}.extras`);
     renameSync(partial, dir);
     log(`${spec.name} root: built ${dir} in ${elapsed()}`);
   } catch (error) {
     rmSync(partial, { recursive: true, force: true });
+    rmSync(extras, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** Packages and Release for a flat repository (`URIs: <base>/`, `Suites: ./`) of the .debs in `dir`. */
+export function writeFlatRepository(dir: string): void {
+  const stanzas = readdirSync(dir)
+    .filter((f) => f.endsWith(".deb"))
+    .sort()
+    .map((deb) => {
+      const file = join(dir, deb);
+      const bytes = readFileSync(file);
+      const control = run("dpkg-deb", ["--field", file]).trimEnd();
+      const sha256 = createHash("sha256").update(bytes).digest("hex");
+      return `${control}\nFilename: ./${deb}\nSize: ${bytes.length}\nSHA256: ${sha256}\n`;
+    });
+  const packages = stanzas.join("\n");
+  writeFileSync(join(dir, "Packages"), packages);
+  const sha = createHash("sha256").update(packages).digest("hex");
+  writeFileSync(
+    join(dir, "Release"),
+    `Origin: sip-proxy boot test\nLabel: local mirror\nDate: ${new Date().toUTCString()}\nSHA256:\n ${sha} ${Buffer.byteLength(packages)} Packages\n`,
+  );
 }

@@ -1,8 +1,9 @@
 // The Debian 13 roots the tests run in, built by lab/debian-root.ts.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { KAMAILIO_SERIES } from "../config/platform";
+import { INSTANCE_PACKAGES, KAMAILIO_SERIES } from "../config/platform";
+import { EC2_IMAGE_PACKAGES } from "./ec2-image-packages";
 import { currentRoot, ensureRoot, inRootArgv, RootUnavailableError, type RootSpec } from "./debian-root";
 
 /**
@@ -16,7 +17,24 @@ export const KAMAILIO_ROOT: RootSpec = {
   revision: 1,
 };
 
-export const ROOTS: readonly RootSpec[] = [KAMAILIO_ROOT];
+/**
+ * Debian 13's EC2 image as the boot test needs it: the packages Debian's image carries (see
+ * EC2_IMAGE_PACKAGES), none of what it lacks (no Kamailio, no rsyslog, no SSM or CloudWatch
+ * agent), apt lists deleted as on a fresh image, and beside it a local mirror of what the
+ * user-data installs.
+ */
+export const EC2_IMAGE_ROOT: RootSpec = {
+  name: "ec2-image",
+  packages: EC2_IMAGE_PACKAGES,
+  repository: [...INSTANCE_PACKAGES.always, ...INSTANCE_PACKAGES.tls],
+  revision: 1,
+  finish: (root) => {
+    rmSync(join(root, "var/lib/apt/lists"), { recursive: true, force: true });
+    mkdirSync(join(root, "var/lib/apt/lists/partial"), { recursive: true });
+  },
+};
+
+export const ROOTS: readonly RootSpec[] = [KAMAILIO_ROOT, EC2_IMAGE_ROOT];
 
 /** Builds or reuses every root (npm run roots; npm test runs it first). */
 export function ensureAllRoots(log: (line: string) => void = console.log): void {

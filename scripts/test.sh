@@ -21,7 +21,7 @@ npx tsc --noEmit
 step "lint"
 npx eslint .
 npx prettier --check .
-shellcheck scripts/*.sh bench/synth .ci/run
+shellcheck scripts/*.sh bench/synth .ci/run lab/boot/systemctl lab/boot/sleep lab/boot/run-in-image.sh
 
 step "tests"
 npx jest "$@"

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import ejs from "ejs";
+import { BOOT_TAGS, DEBIAN, INSTANCE_PACKAGES, KAMAILIO_SERIES } from "../config/platform";
 import type { LogLevel } from "../config/schema";
 
 export interface KamailioViewModel {
@@ -91,7 +92,15 @@ function template(name: TemplateName): ejs.TemplateFunction {
 
 function extraLocals(name: TemplateName, model: Templates[TemplateName]): Record<string, unknown> {
   if (name === "kamailio") return { debugLevel: DEBUG_LEVELS[(model as KamailioViewModel).logLevel] };
-  return { setupLog: LOG_FILES.setup, kamailioLog: LOG_FILES.kamailio, tlsFiles: TLS_FILES };
+  return {
+    setupLog: LOG_FILES.setup,
+    kamailioLog: LOG_FILES.kamailio,
+    tlsFiles: TLS_FILES,
+    kamailioSeries: KAMAILIO_SERIES,
+    debian: DEBIAN,
+    bootTags: BOOT_TAGS,
+    packages: [...INSTANCE_PACKAGES.always, ...((model as UserDataViewModel).tls ? INSTANCE_PACKAGES.tls : [])],
+  };
 }
 
 /** Renders one template with its typed view model. */

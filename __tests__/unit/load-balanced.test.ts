@@ -216,6 +216,7 @@ describe("load-balanced architecture", () => {
       "aws_eip.vpc_nat_us_east_1a",
       "aws_iam_instance_profile.proxy_template_profile",
       "aws_iam_role.proxy_template_role",
+      "aws_iam_role_policy.proxy_template_role_tag_self",
       "aws_iam_role_policy_attachment.proxy_template_role_cloudwatch",
       "aws_iam_role_policy_attachment.proxy_template_role_ssm",
       "aws_internet_gateway.vpc_igw",
@@ -238,7 +239,7 @@ describe("load-balanced architecture", () => {
     // prod is the same set with three zones: per-zone resources triple, the rest stay single.
     const perZone = resourceAddresses(prod.json).filter((a) => /us_east_1[abc]/.test(a));
     expect(perZone).toHaveLength(3 * 9);
-    expect(resourceAddresses(prod.json).filter((a) => !a.includes(".monitoring_"))).toHaveLength(43);
+    expect(resourceAddresses(prod.json).filter((a) => !a.includes(".monitoring_"))).toHaveLength(44);
   });
 });
 
@@ -273,7 +274,7 @@ describe("TLS towards the destination", () => {
 
   it("builds TLS into the instance: module, certificate, client verification, and the Kamailio switch", () => {
     const script = tls.json.locals?.proxy_template_user_data as string;
-    expect(script).toContain("install kamailio-tls-modules");
+    expect(script).toContain("install kamailio logrotate kamailio-tls-modules");
     expect(script).toContain("verify_certificate = yes");
     expect(script).toContain("ca_list = /etc/ssl/certs/ca-certificates.crt");
     expect(script).toContain("#!define WITH_TLS");

@@ -39,6 +39,7 @@ const SINGLE_INSTANCE_ADDRESSES = [
   "aws_eip_association.proxy_ingress_association",
   "aws_iam_instance_profile.proxy_template_profile",
   "aws_iam_role.proxy_template_role",
+  "aws_iam_role_policy.proxy_template_role_tag_self",
   "aws_iam_role_policy_attachment.proxy_template_role_cloudwatch",
   "aws_iam_role_policy_attachment.proxy_template_role_ssm",
   "aws_instance.proxy",
@@ -61,6 +62,7 @@ const UNTAGGABLE = new Set([
   "aws_route_table_association",
   "aws_eip_association",
   "aws_iam_role_policy_attachment",
+  "aws_iam_role_policy",
 ]);
 
 describe("SipProxyStack", () => {

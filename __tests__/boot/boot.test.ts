@@ -1,0 +1,158 @@
+// The first-boot script, run for real: the rendered user-data, as root, in a copy of Debian 13's
+// EC2 image root, against IMDSv2, a Debian mirror and AWS endpoints inside a network namespace
+// (lab/boot). The systemctl, sleep and AWS endpoint stand-ins are hand-written because nothing
+// real can run here; Kamailio, apt, dpkg, curl and bash are Debian 13's own.
+import { environments } from "../../config/environments";
+import { parseEnvironment } from "../../config/schema";
+import { bootProblems, failedLoudly, type ExpectedNode } from "../../lab/boot/checks";
+import { AWS_URLS, BOOT_INSTANCE, bootUserData, type BootFaults, type BootResult } from "../../lab/boot/harness";
+import { nodeSettingsFor } from "../../stacks/sip-proxy-stack";
+import { renderNodeUserData } from "../../templates/render";
+import { requireTool } from "../tools/require-tool";
+
+jest.setTimeout(240000);
+
+const cfg = parseEnvironment(environments.find((e) => e.name === "dev"));
+const node = nodeSettingsFor(cfg);
+const userData = renderNodeUserData(node, "203.0.113.10");
+const expected: ExpectedNode = {
+  privateIp: BOOT_INSTANCE.privateIp,
+  sipPort: node.sipPort,
+  sharedMemoryMb: node.sharedMemoryMb,
+  privateMemoryMb: node.privateMemoryMb,
+};
+
+const boot = (faults: BootFaults = {}, script = userData) => bootUserData(script, faults);
+
+/** Puts a fixed defect back into the script: a test that the boot test sees it. */
+function withDefect(from: string | RegExp, to: string): string {
+  const broken = userData.replace(from, to);
+  if (broken === userData) throw new Error(`the defect's anchor ${String(from)} is not in the user-data any more`);
+  return broken;
+}
+
+beforeAll(() => {
+  for (const tool of ["ip", "unshare", "openssl", "dpkg-deb"]) requireTool(tool);
+});
+
+describe("a first boot on Debian 13", () => {
+  let clean: BootResult;
+  beforeAll(async () => {
+    clean = await boot();
+  });
+
+  it("starts Kamailio with the sized -m/-M, the instance's private address, listening on UDP and TCP", () => {
+    expect(bootProblems(clean, expected)).toEqual([]);
+    expect(clean.console).toMatch(/sip-proxy-setup: setup complete: Kamailio 6\.0\.\d+ from ami-/);
+  });
+
+  it("installs the SSM agent from AWS's Debian package before anything that can fail", () => {
+    expect(clean.systemctlCalls.slice(0, 2)).toEqual([
+      "rc=0 systemctl enable amazon-ssm-agent",
+      "rc=0 systemctl restart amazon-ssm-agent",
+    ]);
+  });
+
+  it("logs Kamailio to a file through systemd, never through a syslog daemon the image lacks", () => {
+    expect(clean.systemctlCalls.filter((c) => /rsyslog|journald/.test(c))).toEqual([]);
+    expect(clean.file("etc/kamailio/kamailio.cfg")).toMatch(/^log_stderror=yes$/m);
+    expect(clean.file("etc/logrotate.d/kamailio-sip-proxy")).toMatch(/copytruncate/);
+  });
+
+  it("raises the socket buffer limits it needs", () => {
+    expect(clean.rmemMax).toBe(16777216);
+  });
+
+  it("ships logs with the CloudWatch agent's Debian package", () => {
+    const fetched = clean.requests.filter((r) => r.service === "aws").map((r) => `https://${r.host}${r.url}`);
+    expect(fetched).toContain(AWS_URLS.cloudwatchAgent);
+    expect(clean.file("var/log/amazon-cloudwatch-agent-ctl.calls")).toMatch(/-a fetch-config -m ec2 -s -c file:/);
+    expect(clean.file("opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json")).toContain(
+      '"file_path": "/var/log/kamailio.log"',
+    );
+  });
+
+  it("tags itself with the image and the Kamailio version it booted, with a signed CreateTags", () => {
+    const call = clean.requests.find((r) => r.service === "ec2");
+    expect(call?.signed).toBe(true);
+    const form = new URLSearchParams(call?.body ?? "");
+    expect(Object.fromEntries(form)).toMatchObject({
+      Action: "CreateTags",
+      "ResourceId.1": BOOT_INSTANCE.instanceId,
+      "Tag.1.Key": "BootImageId",
+      "Tag.1.Value": BOOT_INSTANCE.amiId,
+      "Tag.2.Key": "KamailioVersion",
+    });
+    expect(form.get("Tag.2.Value")).toMatch(/^6\.0\.\d+$/);
+  });
+});
+
+describe("a first boot when the world misbehaves", () => {
+  it("retries instance metadata that is not ready and still boots with the right address", async () => {
+    const result = await boot({ imdsResets: 3 });
+    expect(bootProblems(result, expected)).toEqual([]);
+    expect(result.console).toMatch(/attempt 1\/20 failed, retrying in 3s: imds local-ipv4/);
+  });
+
+  // apt 3.0 itself retries a refused connection a few times (about 7 s): the mirror stays
+  // unreachable longer than that, as it does while a new instance's network comes up.
+  it("retries apt-get update while the mirror is unreachable, then installs", async () => {
+    const result = await boot({ mirrorResets: 8 });
+    expect(bootProblems(result, expected)).toEqual([]);
+    expect(result.console).toMatch(/attempt 1\/10 failed, retrying in 15s: apt-get .* --error-on=any update/);
+  });
+
+  it("completes with a loud warning when the CloudWatch agent cannot be downloaded", async () => {
+    const result = await boot({ awsFailures: { cloudwatchAgent: "always" } });
+    expect(bootProblems(result, expected)).toEqual([]);
+    expect(result.console).toMatch(/WARNING: CloudWatch agent setup failed/);
+  });
+
+  it("retries a failing SSM agent download and still boots", async () => {
+    const result = await boot({ awsFailures: { ssmAgent: 2 } });
+    expect(bootProblems(result, expected)).toEqual([]);
+  });
+
+  it("refuses, loudly, to start a Kamailio of another series than the tests ran", async () => {
+    const tested58 = withDefect(/^6\.0\.\*\)/m, "5.8.*)").replace("tests ran 6.0.x", "tests ran 5.8.x");
+    const result = await boot({}, tested58);
+    expect(failedLoudly(result)).toBe(true);
+    expect(result.console).toMatch(/FAILED: installed Kamailio is '6\.0\.\d+', but the tests ran 5\.8\.x/);
+    expect(result.units.find((u) => u.unit === "kamailio.service")?.running ?? false).toBe(false);
+  });
+});
+
+// Each fixed defect, put back: the boot test must see it.
+describe("the boot test catches the defects it was built for", () => {
+  it("log lines captured into PRIVATE_IP when the first metadata call fails", async () => {
+    const result = await boot({ imdsResets: 1 }, withDefect('sip-proxy-setup: $*" >&2; }', 'sip-proxy-setup: $*"; }'));
+    expect(bootProblems(result, expected)).toContain("Kamailio is not running");
+    expect(failedLoudly(result)).toBe(true);
+  });
+
+  it("an apt-get update that exits 0 with the mirror unreachable", async () => {
+    const result = await boot({ mirrorResets: 8 }, withDefect(" --error-on=any update", " update"));
+    expect(bootProblems(result, expected)).toContain("Kamailio is not running");
+    expect(failedLoudly(result)).toBe(true);
+  });
+
+  it("a restart of rsyslog, which Debian's image does not have", async () => {
+    const result = await boot(
+      {},
+      withDefect(
+        "\ninstall -d -m 0755 /etc/systemd/system/logrotate.timer.d",
+        "\nsystemctl restart rsyslog\ninstall -d -m 0755 /etc/systemd/system/logrotate.timer.d",
+      ),
+    );
+    expect(result.systemctlCalls).toContain("rc=5 systemctl restart rsyslog");
+    expect(failedLoudly(result)).toBe(true);
+  });
+
+  it("no SSM agent step", async () => {
+    const result = await boot({}, withDefect(/^if install_ssm_agent; then\n[\s\S]*?^fi\n/m, ""));
+    expect(bootProblems(result, expected)).toEqual([
+      "the SSM agent was never downloaded",
+      "the SSM agent is not running",
+    ]);
+  });
+});

@@ -1,0 +1,68 @@
+// What a good first boot leaves behind, as a list of problems (empty when healthy), so that a
+// test can assert both that the shipped script boots and that a known defect is caught.
+import type { BootResult } from "./harness";
+import { AWS_URLS } from "./harness";
+
+export interface ExpectedNode {
+  readonly privateIp: string;
+  readonly sipPort: number;
+  readonly sharedMemoryMb: number;
+  readonly privateMemoryMb: number;
+}
+
+export function bootProblems(boot: BootResult, node: ExpectedNode): string[] {
+  const problems: string[] = [];
+  if (boot.exitCode !== 0) problems.push(`the script exited ${boot.exitCode}`);
+  if (!boot.file("var/lib/sip-proxy/setup-complete")) problems.push("no setup-complete marker");
+
+  const kamailio = boot.units.find((u) => u.unit === "kamailio.service");
+  if (!kamailio?.running) {
+    problems.push("Kamailio is not running");
+  } else {
+    const args = kamailio.commandLine;
+    if (!args.includes(`PRIVATE_IP=${node.privateIp} `))
+      problems.push(`Kamailio runs without PRIVATE_IP=${node.privateIp}: ${args}`);
+    if (!args.includes(` -m ${node.sharedMemoryMb} -M ${node.privateMemoryMb} `)) {
+      problems.push(`Kamailio runs without -m ${node.sharedMemoryMb} -M ${node.privateMemoryMb}: ${args}`);
+    }
+  }
+  for (const proto of ["udp", "tcp"]) {
+    const listening = new RegExp(
+      `^${proto}\\s+\\S+\\s+\\d+\\s+\\d+\\s+${node.privateIp.replace(/\./g, "\\.")}:${node.sipPort}\\s`,
+      "m",
+    );
+    if (!listening.test(boot.sockets)) problems.push(`nothing listens on ${proto} ${node.privateIp}:${node.sipPort}`);
+  }
+
+  // Kamailio's lines reach the file the CloudWatch agent tails, not syslog.
+  if (
+    !/^StandardError=append:\/var\/log\/kamailio\.log$/m.test(
+      boot.file("etc/systemd/system/kamailio.service.d/sip-proxy.conf") ?? "",
+    )
+  ) {
+    problems.push("Kamailio's stderr is not appended to /var/log/kamailio.log");
+  }
+  if (kamailio?.running && !/INFO: <core>/.test(boot.file("var/log/kamailio.log") ?? "")) {
+    problems.push("/var/log/kamailio.log holds no Kamailio lines");
+  }
+
+  // The SSM agent comes first: downloaded before the first package is fetched, and running.
+  const ssmDownload = boot.requests.find(
+    (r) => r.service === "aws" && `https://${r.host}${r.url}` === AWS_URLS.ssmAgent,
+  );
+  const firstMirror = boot.requests.find((r) => r.service === "mirror");
+  if (!ssmDownload) problems.push("the SSM agent was never downloaded");
+  else if (firstMirror && firstMirror.t < ssmDownload.t) problems.push("apt ran before the SSM agent was installed");
+  if (!boot.units.find((u) => u.unit === "amazon-ssm-agent.service")?.running)
+    problems.push("the SSM agent is not running");
+  return problems;
+}
+
+/** A boot that failed must say so on the console, and must not look healthy. */
+export function failedLoudly(boot: BootResult): boolean {
+  return (
+    boot.exitCode !== 0 &&
+    /sip-proxy-setup: FAILED/.test(boot.console) &&
+    !boot.file("var/lib/sip-proxy/setup-complete")
+  );
+}

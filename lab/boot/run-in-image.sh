@@ -1,0 +1,70 @@
+#!/bin/bash
+# Boots a user-data script in a throwaway copy of the Debian 13 EC2 image root, as cloud-init
+# would run it (root, a clean environment). Run by lab/boot/harness.ts inside the test's network
+# namespace and a private mount namespace (`ip netns exec NS unshare -m --propagation private`),
+# so every mount below disappears with this process.
+#
+# usage: run-in-image.sh IMAGE_ROOT WORK_DIR
+#   WORK_DIR holds user-data.sh, hosts, ca.crt and debian.sources from the harness; this script
+#   writes upper/ (what the boot changed), console.log, exit-code, units.tsv and sockets.txt.
+set -euo pipefail
+
+IMAGE=$1
+WORK=$2
+HERE=$(cd "$(dirname "$0")" && pwd)
+M=$WORK/merged
+
+mkdir -p "$WORK/upper" "$WORK/overlay-work" "$M"
+mount -t overlay overlay -o "lowerdir=$IMAGE,upperdir=$WORK/upper,workdir=$WORK/overlay-work" "$M"
+mount -t proc proc "$M/proc"
+mount --rbind /dev "$M/dev"
+mount -t tmpfs -o mode=0755 tmpfs "$M/run"
+# The host's kernel settings are not the test's to change: /proc/sys is read-only in here, except
+# the two buffer limits the user-data sets (not namespaced, so each gets a file of its own).
+mount --bind "$M/proc/sys" "$M/proc/sys"
+mount -o remount,bind,ro "$M/proc/sys"
+for key in rmem_max wmem_max; do
+  cat "/proc/sys/net/core/$key" >"$WORK/sysctl-$key"
+  mount --bind "$WORK/sysctl-$key" "$M/proc/sys/net/core/$key"
+done
+
+# The instance's world: names of the mirror and AWS endpoints point into the namespace, the
+# stand-ins' TLS certificate is trusted, apt reads the local repository, systemd "runs".
+cat "$WORK/hosts" >>"$M/etc/hosts"
+cat "$WORK/ca.crt" >>"$M/etc/ssl/certs/ca-certificates.crt"
+rm -f "$M/etc/apt/sources.list"
+install -m 0644 "$WORK/debian.sources" "$M/etc/apt/sources.list.d/debian.sources"
+install -m 0755 "$HERE/systemctl" "$M/usr/local/sbin/systemctl"
+install -m 0755 "$HERE/sleep" "$M/usr/local/bin/sleep"
+mkdir -p "$M/run/systemd/system"
+install -D -m 0700 "$WORK/user-data.sh" "$M/var/lib/cloud/instance/scripts/part-001"
+
+started=$(date +%s.%N)
+set +e
+chroot "$M" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+  HOME=/root LANG=C.UTF-8 /var/lib/cloud/instance/scripts/part-001 >"$WORK/console.log" 2>&1
+echo $? >"$WORK/exit-code"
+set -e
+echo "$started $(date +%s.%N)" >"$WORK/timing"
+
+# Evidence: every unit the stand-in started, whether it still runs, and its command line.
+: >"$WORK/units.tsv"
+for pidfile in "$M"/run/systemctl-standin/*.pid; do
+  [[ -f $pidfile ]] || continue
+  unit=$(basename "$pidfile" .pid)
+  pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2>/dev/null; then
+    printf '%s\t%s\trunning\t%s\n' "$unit" "$pid" "$(tr '\0' ' ' <"/proc/$pid/cmdline")" >>"$WORK/units.tsv"
+  else
+    printf '%s\t%s\tgone\t\n' "$unit" "$pid" >>"$WORK/units.tsv"
+  fi
+done
+ss -lntu >"$WORK/sockets.txt"
+cp "$M/proc/sys/net/core/rmem_max" "$WORK/sysctl-rmem_max.after"
+
+# Stop everything that runs from the copy, so the namespace (and its mounts) can end.
+for proc in /proc/[0-9]*; do
+  if [[ $(readlink "$proc/root" 2>/dev/null) == "$M" ]]; then
+    kill -9 "${proc#/proc/}" 2>/dev/null || true
+  fi
+done
