@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Token } from "cdktf";
+import { Token, type ITerraformDependable } from "cdktf";
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { AutoscalingPolicy } from "@cdktf/provider-aws/lib/autoscaling-policy";
 import { Eip } from "@cdktf/provider-aws/lib/eip";
@@ -30,6 +30,12 @@ export interface SipAutoscalingProps extends SipProxyNodesProps {
   readonly maxSize?: number;
   /** @default 300 — first boot installs Kamailio before ELB health checks count. */
   readonly healthCheckGraceSeconds?: number;
+  /**
+   * The VPC's internet gateway. An internet-facing NLB created before it fails with
+   * "InvalidSubnet: VPC ... has no internet gateway" (hashicorp/terraform-provider-aws#3580).
+   * @default none — the caller orders the NLB after the gateway itself
+   */
+  readonly internetGateway?: ITerraformDependable;
 }
 
 /** Average CPU the group keeps by adding or removing instances. */
@@ -107,6 +113,7 @@ export class SipAutoscaling extends Construct {
       // Kamailio advertises one address; across zones every address must reach every instance.
       enableCrossZoneLoadBalancing: props.publicSubnets.length > 1,
       tags: { Name: props.namePrefix },
+      dependsOn: props.internetGateway ? [props.internetGateway] : undefined,
     });
 
     this.targetGroup = new LbTargetGroup(this, "targets", {
@@ -176,6 +183,7 @@ export class SipAutoscaling extends Construct {
       desiredCapacity: desired,
       vpcZoneIdentifier: [...props.privateSubnetIds],
       targetGroupArns: [this.targetGroup.arn, ...(this.tlsTargetGroup ? [this.tlsTargetGroup.arn] : [])],
+      dependsOn: props.egress ? [...props.egress] : undefined,
       healthCheckType: "ELB",
       healthCheckGracePeriod: grace,
       // latest_version, not "$Latest": only a changed version number triggers the refresh.

@@ -57,11 +57,14 @@ export class SipInstance extends Construct {
       },
       subnetId: props.subnetId,
       tags: { Name: props.namePrefix },
+      dependsOn: props.egress ? [...props.egress] : undefined,
     });
 
     new EipAssociation(this, "ingress-association", {
       allocationId: this.elasticIp.allocationId,
       instanceId: this.instance.id,
+      // Associating an address needs the VPC's internet gateway in place.
+      dependsOn: props.egress ? [...props.egress] : undefined,
     });
   }
 }

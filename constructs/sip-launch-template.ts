@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Fn, TerraformLocal } from "cdktf";
+import { Fn, TerraformLocal, type ITerraformDependable } from "cdktf";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
@@ -49,6 +49,12 @@ export interface SipProxyNodesProps {
   readonly tlsPort?: number;
   /** Kamailio and boot settings; the advertised address is the construct's public address. */
   readonly node: ProxyNodeSettings;
+  /**
+   * Resources that give the nodes' subnets their route to the internet. The first boot
+   * installs packages and agents, so no node is launched before they exist.
+   * @default none — the caller orders boot after egress itself
+   */
+  readonly egress?: readonly ITerraformDependable[];
 }
 
 export interface SipLaunchTemplateProps {

@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import type { ITerraformDependable } from "cdktf";
 import { Eip } from "@cdktf/provider-aws/lib/eip";
 import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
 import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
@@ -53,6 +54,14 @@ export class Vpc extends Construct {
   readonly natGateways: readonly NatGateway[];
   /** Elastic IPs of the NAT gateways, in zone order: the private subnets' egress addresses. */
   readonly natElasticIps: readonly Eip[];
+  readonly internetGateway: InternetGateway;
+  /**
+   * What must exist before something in a public subnet reaches the internet: the route to
+   * the internet gateway. A first boot installs packages, so instances depend on it.
+   */
+  readonly publicEgress: readonly ITerraformDependable[];
+  /** The same for the private subnets: every route through a NAT gateway. */
+  readonly privateEgress: readonly ITerraformDependable[];
 
   constructor(scope: Construct, id: string, props: VpcProps) {
     super(scope, id);
@@ -65,20 +74,21 @@ export class Vpc extends Construct {
       tags: { Name: props.namePrefix },
     });
 
-    const igw = new InternetGateway(this, "igw", {
+    const igw = (this.internetGateway = new InternetGateway(this, "igw", {
       vpcId: this.vpc.id,
       tags: { Name: `${props.namePrefix}-igw` },
-    });
+    }));
 
     this.publicRouteTable = new RouteTable(this, "public", {
       vpcId: this.vpc.id,
       tags: { Name: `${props.namePrefix}-public` },
     });
-    new Route(this, "public-internet", {
+    const publicInternet = new Route(this, "public-internet", {
       routeTableId: this.publicRouteTable.id,
       destinationCidrBlock: "0.0.0.0/0",
       gatewayId: igw.id,
     });
+    this.publicEgress = [publicInternet];
 
     this.publicSubnets = props.publicSubnets.map((spec) => {
       const subnet = new Subnet(this, `public-${spec.availabilityZone}`, {
@@ -131,6 +141,7 @@ export class Vpc extends Construct {
     );
     const natForZone = (az: string) => this.natGateways[natZones.includes(az) ? natZones.indexOf(az) : 0];
 
+    const privateEgress: Route[] = [];
     this.privateSubnets = privateSpecs.map((spec) => {
       const subnet = new Subnet(this, `private-${spec.availabilityZone}`, {
         vpcId: this.vpc.id,
@@ -143,16 +154,19 @@ export class Vpc extends Construct {
         vpcId: this.vpc.id,
         tags: { Name: `${props.namePrefix}-private-${spec.availabilityZone}` },
       });
-      new Route(this, `private-${spec.availabilityZone}-egress`, {
-        routeTableId: table.id,
-        destinationCidrBlock: "0.0.0.0/0",
-        natGatewayId: natForZone(spec.availabilityZone).id,
-      });
+      privateEgress.push(
+        new Route(this, `private-${spec.availabilityZone}-egress`, {
+          routeTableId: table.id,
+          destinationCidrBlock: "0.0.0.0/0",
+          natGatewayId: natForZone(spec.availabilityZone).id,
+        }),
+      );
       new RouteTableAssociation(this, `private-${spec.availabilityZone}-routes`, {
         subnetId: subnet.id,
         routeTableId: table.id,
       });
       return subnet;
     });
+    this.privateEgress = privateEgress;
   }
 }

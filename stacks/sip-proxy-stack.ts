@@ -91,6 +91,7 @@ export class SipProxyStack extends TerraformStack {
         ...common,
         subnetId: vpc.publicSubnets[0].id,
         sshCidr: cfg.sshCidr,
+        egress: vpc.publicEgress,
       });
       const address = this.dnsRecord(cfg, [proxy.elasticIp.publicIp]) ?? proxy.elasticIp.publicIp;
       this.singleInstanceOutputs(cfg, proxy, address);
@@ -104,6 +105,8 @@ export class SipProxyStack extends TerraformStack {
           subnetId: subnet.id,
         })),
         privateSubnetIds: vpc.privateSubnets.map((subnet) => subnet.id),
+        egress: vpc.privateEgress,
+        internetGateway: vpc.internetGateway,
         minSize: loadBalancing.min,
         desiredCapacity: loadBalancing.desired,
         maxSize: loadBalancing.max,
