@@ -2,6 +2,7 @@
 //
 //   npm run bench:sip -- [--env dev] [--transport udp|tcp] [--rates 250,500,1000,2000,4000,8000]
 //                        [--seconds 20] [--callers 0] [--instance-memory-mb 2048] [--peak-cps N]
+//                        [--logging journal|journal-default-limit|stderr]
 //
 // Each step starts a fresh Kamailio with the environment's lab config and the memory the
 // instance's user-data would give it (shared = min(sized for sip.peakCallsPerSecond, half
@@ -9,7 +10,11 @@
 // together place short calls (INVITE/200/ACK, 100 ms, BYE/200) at the step's rate. It
 // reports successful and failed calls, retransmissions, INVITE-to-200 time p50/p99, CPU
 // seconds per 1,000 calls of Kamailio (all its processes) and of each SIPp, and which process
-// ran out of CPU. Results go to bench/results/ as JSON and Markdown.
+// ran out of CPU. Kamailio logs as deployed (syslog to journald with its rate limit off,
+// exported to a file by journalctl); --logging journal-default-limit keeps journald's default
+// rate limit (the old path), --logging stderr writes Kamailio's stderr to the file. Every
+// SIPLOG line of every call is counted in that file, and a missing one is reported as lost. Results go to bench/results/ as JSON
+// and Markdown.
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
@@ -20,6 +25,13 @@ import { SipLab } from "../lab/harness";
 import type { RunningSipp, SippResult } from "../lab/sipp";
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
+const LOGGING = ["journal", "journal-default-limit", "stderr"] as const;
+type Logging = (typeof LOGGING)[number];
+const LOGGING_TEXT: Record<Logging, string> = {
+  journal: "syslog → journald (rate limit off) → journalctl → file, as deployed",
+  "journal-default-limit": "syslog → journald (default rate limit) → journalctl → file, the old path",
+  stderr: "stderr appended to a file",
+};
 const STATS_ARGS = ["-trace_stat", "-stf", "stats.csv", "-fd", "1"];
 
 interface StepResult {
@@ -37,6 +49,31 @@ interface StepResult {
   cpuShare: Record<string, number>;
   saturated: string[];
   kamailioErrors: string[];
+  /** SIPLOG lines of the benchmark's calls found in the log file, and how many were expected. */
+  siplogLines: number;
+  siplogExpected: number;
+  /** Expected minus found (0 when no line was lost on the way to the file). */
+  siplogLost: number;
+  /** Bytes of SIPLOG lines per 1,000 successful calls (what CloudWatch Logs ingests). */
+  siplogBytesPer1000Calls: number | null;
+}
+
+/**
+ * The uac-call scenario's SIPLOG lines per call: the INVITE, its 200, the ACK, the BYE and
+ * its 200. A line missing from the log file is a line the metric filters never see.
+ */
+const SIPLOG_LINES_PER_CALL = 5;
+
+/** SIPLOG lines of SIPp's calls (Call-IDs like 12-3456@127.0.0.2; readiness probes excluded). */
+function siplogOf(log: string): { lines: number; bytes: number } {
+  let lines = 0;
+  let bytes = 0;
+  for (const line of log.split("\n")) {
+    if (!line.includes("SIPLOG ") || !/ callid=\d+-\d+@/.test(line)) continue;
+    lines += 1;
+    bytes += Buffer.byteLength(line) + 1;
+  }
+  return { lines, bytes };
 }
 
 /** utime + stime of one process, seconds. */
@@ -98,11 +135,18 @@ async function runStep(
   callers: number,
   memory: { sharedMemoryMb: number; privateMemoryMb: number },
   logDir: string,
+  logging: Logging,
 ): Promise<StepResult> {
   const logFile = join(logDir, `kamailio-${transport}-${rate}.log`);
   const lab = await SipLab.start(cfg, {
     destinationTransport: transport,
-    kamailio: { ...memory, allocator: "tlsf", logFile },
+    kamailio: {
+      ...memory,
+      allocator: "tlsf",
+      logFile,
+      logging: logging === "stderr" ? "stderr" : "journal",
+      journaldLimit: logging === "journal-default-limit" ? "journald-default" : "deployed",
+    },
   });
   try {
     const callsPerCaller = Math.ceil((rate * seconds) / callers);
@@ -188,9 +232,15 @@ async function runStep(
       .filter(([name, share]) => name !== "kamailio" && share > 0.9)
       .map(([name]) => name);
     if (total > cores * 0.9) saturated.push(`machine (${total.toFixed(2)} of ${cores} cores)`);
-    const kamailioErrors = [
-      ...new Set((lab.kamailioLog().match(/(ERROR|CRITICAL): .*/g) ?? []).map((l) => l.slice(0, 160))),
-    ].slice(0, 5);
+    // Give the last lines a moment to reach the file (journald, then journalctl).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const log = lab.kamailioLog();
+    const kamailioErrors = [...new Set((log.match(/(ERROR|CRITICAL): .*/g) ?? []).map((l) => l.slice(0, 160)))].slice(
+      0,
+      5,
+    );
+    const siplog = siplogOf(log);
+    const siplogExpected = successful * SIPLOG_LINES_PER_CALL;
     return {
       rate,
       seconds,
@@ -206,6 +256,10 @@ async function runStep(
       cpuShare: Object.fromEntries(Object.entries(cpuShare).map(([k, v]) => [k, Number(v.toFixed(2))])),
       saturated,
       kamailioErrors,
+      siplogLines: siplog.lines,
+      siplogExpected,
+      siplogLost: Math.max(0, siplogExpected - siplog.lines),
+      siplogBytesPer1000Calls: successful > 0 ? Math.round((siplog.bytes * 1000) / successful) : null,
     };
   } finally {
     await lab.stop();
@@ -215,7 +269,7 @@ async function runStep(
 function markdown(title: string, steps: StepResult[]): string {
   const rows = steps.map(
     (s) =>
-      `| ${s.rate} | ${s.seconds} | ${s.callers} | ${s.successful} | ${s.failed} | ${s.retransmissions} | ${s.setupP50Ms ?? "-"} / ${s.setupP99Ms ?? "-"} | ${s.kamailioCpuPer1000Calls ?? "-"} | ${Object.entries(
+      `| ${s.rate} | ${s.seconds} | ${s.callers} | ${s.successful} | ${s.failed} | ${s.retransmissions} | ${s.setupP50Ms ?? "-"} / ${s.setupP99Ms ?? "-"} | ${s.kamailioCpuPer1000Calls ?? "-"} | ${s.siplogLost} of ${s.siplogExpected} | ${Object.entries(
         s.cpuShare,
       )
         .map(([k, v]) => `${k} ${v}`)
@@ -224,8 +278,8 @@ function markdown(title: string, steps: StepResult[]): string {
   return [
     `### ${title}`,
     "",
-    "| calls/s | s | callers | successful | failed | retrans | setup p50/p99 ms | Kamailio CPU s per 1000 calls | CPU share (cores) | saturated |",
-    "|---|---|---|---|---|---|---|---|---|---|",
+    "| calls/s | s | callers | successful | failed | retrans | setup p50/p99 ms | Kamailio CPU s per 1000 calls | SIPLOG lines lost | CPU share (cores) | saturated |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
     ...rows,
     "",
   ].join("\n");
@@ -243,8 +297,14 @@ async function main(): Promise<number> {
       "peak-cps": { type: "string" },
       "log-level": { type: "string" },
       children: { type: "string" },
+      logging: { type: "string", default: "journal" },
     },
   });
+  const logging = values.logging as Logging;
+  if (!LOGGING.includes(logging)) {
+    console.error(`--logging must be one of ${LOGGING.join(", ")} (journal is as deployed)`);
+    return 2;
+  }
   const input = environments.find((e) => e.name === values.env);
   const transport = values.transport;
   if (!input || (transport !== "udp" && transport !== "tcp")) {
@@ -278,18 +338,20 @@ async function main(): Promise<number> {
   console.log(
     `environment ${cfg.name}: ${cfg.sip.children} workers, transaction timer ${cfg.sip.transactionTimeoutMs} ms, ` +
       `log level ${cfg.logLevel}; shared memory ${memory.sharedMemoryMb} MB (peak ${peak} calls/s, ${instanceMb} MB instance), ` +
-      `per-process ${memory.privateMemoryMb} MB, tlsf; ${transport.toUpperCase()}; ${seconds} s per step`,
+      `per-process ${memory.privateMemoryMb} MB, tlsf; ${transport.toUpperCase()}; ${seconds} s per step; ` +
+      `logging ${LOGGING_TEXT[logging]}`,
   );
   const steps: StepResult[] = [];
   for (const rate of rates) {
     // One SIPp caller tops out near 5,000 calls/s of this scenario on one core.
     const callers = Number(values.callers) || (rate > 4000 ? 2 : 1);
     process.stdout.write(`  ${rate} calls/s x ${seconds} s (${callers} caller${callers > 1 ? "s" : ""}) ... `);
-    const step = await runStep(cfg, transport, rate, seconds, callers, memory, outDir);
+    const step = await runStep(cfg, transport, rate, seconds, callers, memory, outDir, logging);
     steps.push(step);
     console.log(
       `${step.successful} ok, ${step.failed} failed, ${step.retransmissions} retrans, setup p50/p99 ${step.setupP50Ms}/${step.setupP99Ms} ms, ` +
-        `Kamailio ${step.kamailioCpuPer1000Calls} CPU s/1000 calls, saturated: ${step.saturated.join(", ") || "none"}`,
+        `Kamailio ${step.kamailioCpuPer1000Calls} CPU s/1000 calls, SIPLOG lines lost ${step.siplogLost} of ${step.siplogExpected} ` +
+        `(${step.siplogBytesPer1000Calls ?? "-"} bytes per 1000 calls), saturated: ${step.saturated.join(", ") || "none"}`,
     );
     for (const error of step.kamailioErrors) console.log(`      kamailio: ${error}`);
   }
@@ -302,6 +364,7 @@ async function main(): Promise<number> {
   const report = {
     environment: cfg.name,
     transport,
+    logging,
     memory,
     peakCallsPerSecond: peak,
     instanceMemoryMb: instanceMb,

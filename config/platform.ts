@@ -36,3 +36,23 @@ export const INSTANCE_PACKAGES = {
 
 /** Tags each instance puts on itself at boot: what it booted, for `describe-instances`. */
 export const BOOT_TAGS = { image: "BootImageId", kamailio: "KamailioVersion" } as const;
+
+/**
+ * How Kamailio's lines leave the journal for the file the CloudWatch agent tails: every line
+ * Kamailio logged (its syslog identifier), with a precise timestamp, followed live. Run by a
+ * service on the instances (with a cursor file, so a restart neither repeats nor skips) and by
+ * the lab and benchmark when they log as deployed.
+ */
+export const JOURNAL_EXPORT_COMMAND =
+  "/usr/bin/journalctl --follow --no-tail --output=short-iso-precise SYSLOG_IDENTIFIER=kamailio";
+
+/**
+ * journald's drop-in on the instances. Its per-service rate limit (10,000 lines per 30 s,
+ * scaled by free disk space) would drop SIPLOG lines above roughly 300 calls/s. journald.conf(5):
+ * "To turn off any kind of rate limiting, set either value to 0." The proxy is the only
+ * service on the instance that logs at volume.
+ */
+export const JOURNALD_DROPIN = {
+  path: "/etc/systemd/journald.conf.d/60-sip-proxy.conf",
+  text: "[Journal]\nRateLimitIntervalSec=0\n",
+} as const;

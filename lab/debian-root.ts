@@ -72,9 +72,22 @@ function run(cmd: string, args: readonly string[], options: SpawnSyncOptions = {
  * folder mounted at the same paths (so files a test writes under tmpdir() are visible at the
  * same path inside), then chroot. Returns the argv to spawn; the mounts die with the process.
  */
-export function inRootArgv(root: string, argv: readonly string[], binds: readonly string[] = [tmpdir()]): string[] {
+export function inRootArgv(
+  root: string,
+  argv: readonly string[],
+  binds: readonly string[] = [tmpdir()],
+  /**
+   * Folders given an empty tmpfs, so that what runs there leaves nothing in the cached root.
+   * "/sys" also gets the cgroup2 hierarchy, which systemd's journald needs to start.
+   */
+  scratch: readonly string[] = [],
+): string[] {
   const mounts = ['mount -t proc proc "$ROOT/proc"'];
   for (const bind of binds) mounts.push(`mkdir -p "$ROOT${bind}" && mount --rbind "${bind}" "$ROOT${bind}"`);
+  for (const dir of scratch) mounts.push(`mount -t tmpfs tmpfs "$ROOT${dir}"`);
+  if (scratch.includes("/sys")) {
+    mounts.push('mkdir -p "$ROOT/sys/fs/cgroup" && mount -t cgroup2 cgroup2 "$ROOT/sys/fs/cgroup"');
+  }
   const script = `set -e; ROOT=$1; shift; ${mounts.join("; ")}; exec chroot "$ROOT" "$@"`;
   return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script, "sh", root, ...argv];
 }
@@ -152,7 +165,10 @@ function completeRoots(name: string): { dir: string; mtime: number }[] {
   if (!existsSync(rootsDir())) return [];
   return readdirSync(rootsDir())
     .filter((entry) => entry.startsWith(`${name}-`) && existsSync(join(rootsDir(), entry, ".sip-proxy-root.json")))
-    .map((entry) => ({ dir: join(rootsDir(), entry), mtime: statSync(join(rootsDir(), entry)).mtimeMs }))
+    .map((entry) => ({
+      dir: join(rootsDir(), entry),
+      mtime: statSync(join(rootsDir(), entry, ".sip-proxy-root.json")).mtimeMs,
+    }))
     .sort((a, b) => b.mtime - a.mtime);
 }
 
@@ -203,7 +219,19 @@ export function ensureRoot(spec: RootSpec, log: (line: string) => void = console
   }
   build(spec, dir, key, log);
   publish(spec.name, dir);
+  prune(spec.name, log);
   return dir;
+}
+
+/** Roots kept per name: the new one and the one before it (a fallback while the archive is down). */
+const KEEP_ROOTS = 2;
+
+function prune(name: string, log: (line: string) => void): void {
+  for (const { dir } of completeRoots(name).slice(KEEP_ROOTS)) {
+    log(`${name} root: removing the superseded ${dir}`);
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(`${dir}.extras`, { recursive: true, force: true });
+  }
 }
 
 function publish(name: string, dir: string): void {
@@ -242,11 +270,9 @@ function build(spec: RootSpec, dir: string, key: string, log: (line: string) => 
     rmSync(join(partial, "usr/sbin/policy-rc.d"));
     mkdirSync(extras);
     if (spec.repository) {
-      runInRoot(
-        partial,
-        ["apt-get", "-y", "-qq", "install", "--download-only", ...recommends, ...spec.repository],
-        env,
-      );
+      // What a plain `apt-get install` on this root would fetch (with Recommends), and only that.
+      runInRoot(partial, ["apt-get", "clean"], env);
+      runInRoot(partial, ["apt-get", "-y", "-qq", "install", "--download-only", ...spec.repository], env);
       const repo = join(extras, "repo");
       mkdirSync(repo);
       const archives = join(partial, "var/cache/apt/archives");

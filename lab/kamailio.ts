@@ -2,11 +2,11 @@
 // Kamailio here is Debian 13's package from the test root (lab/roots.ts), the one the
 // instances install, never the host's.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createSocket } from "node:dgram";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { kamailioArgv } from "./roots";
+import { kamailioArgv, kamailioWithJournalArgv, removeLabCgroup, type JournaldLimit } from "./roots";
 
 export interface CheckResult {
   readonly ok: boolean;
@@ -73,6 +73,14 @@ export interface KamailioRunOptions {
    * of thousands of lines per second). @default in memory
    */
   readonly logFile?: string;
+  /**
+   * "stderr": Kamailio logs to stderr (-E), quick for tests. "journal": as deployed, syslog to
+   * journald, exported to a file by journalctl; log() then returns that file plus stderr.
+   * @default "stderr"
+   */
+  readonly logging?: "stderr" | "journal";
+  /** With "journal": journald's rate limit as deployed (off) or journald's default. @default "deployed" */
+  readonly journaldLimit?: JournaldLimit;
 }
 
 export async function startKamailio(
@@ -86,9 +94,11 @@ export async function startKamailio(
   writeFileSync(file, config);
   const logFd = options.logFile ? openSync(options.logFile, "w") : undefined;
   let logClosed = false;
-  const [cmd, ...args] = kamailioArgv([
+  const journal = options.logging === "journal";
+  const exportFile = join(dir, "kamailio.log");
+  const kamailioArgs = [
     "-DD",
-    "-E",
+    ...(journal ? [] : ["-E"]),
     "-f",
     file,
     "-A",
@@ -102,13 +112,18 @@ export async function startKamailio(
     dir,
     "-P",
     join(dir, "pid"),
-  ]);
+  ];
+  const [cmd, ...args] = journal
+    ? kamailioWithJournalArgv(kamailioArgs, exportFile, options.journaldLimit)
+    : kamailioArgv(kamailioArgs);
   const child: ChildProcess = spawn(cmd, args, {
     detached: true,
     stdio: options.logFile ? ["ignore", logFd!, logFd!] : ["ignore", "pipe", "pipe"],
   });
   let output = "";
-  const currentLog = () => (options.logFile ? readFileSync(options.logFile, "utf8") : output);
+  const stderrLog = () => (options.logFile ? readFileSync(options.logFile, "utf8") : output);
+  const currentLog = () =>
+    journal && existsSync(exportFile) ? `${stderrLog()}${readFileSync(exportFile, "utf8")}` : stderrLog();
   child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
 
@@ -127,6 +142,7 @@ export async function startKamailio(
       await exited;
       clearTimeout(timer);
     }
+    if (journal && child.pid) removeLabCgroup(child.pid);
     if (logFd !== undefined && !logClosed) {
       closeSync(logFd);
       logClosed = true;

@@ -2,9 +2,16 @@
 // SIP and Linux, not AWS: addresses arrive as plain strings (an IP, a DNS name, or a
 // Terraform reference the caller substitutes).
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import ejs from "ejs";
-import { BOOT_TAGS, DEBIAN, INSTANCE_PACKAGES, KAMAILIO_SERIES } from "../config/platform";
+import {
+  BOOT_TAGS,
+  DEBIAN,
+  INSTANCE_PACKAGES,
+  JOURNAL_EXPORT_COMMAND,
+  JOURNALD_DROPIN,
+  KAMAILIO_SERIES,
+} from "../config/platform";
 import type { LogLevel } from "../config/schema";
 
 export interface KamailioViewModel {
@@ -99,6 +106,9 @@ function extraLocals(name: TemplateName, model: Templates[TemplateName]): Record
     kamailioSeries: KAMAILIO_SERIES,
     debian: DEBIAN,
     bootTags: BOOT_TAGS,
+    journalExportCommand: JOURNAL_EXPORT_COMMAND,
+    journaldDropin: JOURNALD_DROPIN,
+    journaldDropinDir: dirname(JOURNALD_DROPIN.path),
     packages: [...INSTANCE_PACKAGES.always, ...((model as UserDataViewModel).tls ? INSTANCE_PACKAGES.tls : [])],
   };
 }

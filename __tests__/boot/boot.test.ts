@@ -53,9 +53,10 @@ describe("a first boot on Debian 13", () => {
     ]);
   });
 
-  it("logs Kamailio to a file through systemd, never through a syslog daemon the image lacks", () => {
-    expect(clean.systemctlCalls.filter((c) => /rsyslog|journald/.test(c))).toEqual([]);
-    expect(clean.file("etc/kamailio/kamailio.cfg")).toMatch(/^log_stderror=yes$/m);
+  it("logs Kamailio through journald, unthrottled, into the file the CloudWatch agent tails; no syslog daemon", () => {
+    expect(clean.systemctlCalls.filter((c) => /rsyslog/.test(c))).toEqual([]);
+    expect(clean.file("etc/kamailio/kamailio.cfg")).toMatch(/^log_stderror=no$/m);
+    expect(clean.file("var/log/kamailio.log")).toMatch(/ kamailio\[\d+\]: INFO: <core> .*udp_server/);
     expect(clean.file("etc/logrotate.d/kamailio-sip-proxy")).toMatch(/copytruncate/);
   });
 

@@ -116,6 +116,16 @@ describe("user-data template", () => {
     expect(script).toContain("ExecStartPre=/usr/sbin/kamailio -c");
     expect(script).toMatch(/setup complete/);
   });
+
+  it("installs the SSM agent before apt runs and refuses a Kamailio series other than 6.0", () => {
+    const script = renderNodeUserData(nodeSettingsFor(parseEnvironment(dev)), "198.51.100.7");
+    const ssm = script.indexOf("debian_amd64/amazon-ssm-agent.deb");
+    expect(ssm).toBeGreaterThan(-1);
+    expect(ssm).toBeLessThan(script.indexOf("apt-get"));
+    expect(script).toMatch(/^case "\$KAMAILIO_VERSION" in\n6\.0\.\*\)/m);
+    expect(script).toContain("but the tests ran 6.0.x; Kamailio was not started");
+    expect(script).not.toMatch(/rsyslog|ubuntu/);
+  });
 });
 
 describe("escapeTerraformTemplate", () => {

@@ -34,15 +34,18 @@ export function bootProblems(boot: BootResult, node: ExpectedNode): string[] {
     if (!listening.test(boot.sockets)) problems.push(`nothing listens on ${proto} ${node.privateIp}:${node.sipPort}`);
   }
 
-  // Kamailio's lines reach the file the CloudWatch agent tails, not syslog.
-  if (
-    !/^StandardError=append:\/var\/log\/kamailio\.log$/m.test(
-      boot.file("etc/systemd/system/kamailio.service.d/sip-proxy.conf") ?? "",
-    )
-  ) {
-    problems.push("Kamailio's stderr is not appended to /var/log/kamailio.log");
+  // Kamailio's lines reach the file the CloudWatch agent tails through the journal, with
+  // journald's rate limit off and journald restarted to apply it.
+  if (!/^RateLimitIntervalSec=0$/m.test(boot.file("etc/systemd/journald.conf.d/60-sip-proxy.conf") ?? "")) {
+    problems.push("journald's rate limit is not turned off");
   }
-  if (kamailio?.running && !/INFO: <core>/.test(boot.file("var/log/kamailio.log") ?? "")) {
+  if (!boot.systemctlCalls.includes("rc=0 systemctl restart systemd-journald")) {
+    problems.push("journald was not restarted with its new settings");
+  }
+  if (!boot.units.find((u) => u.unit === "sip-proxy-kamailio-log.service")?.running) {
+    problems.push("the journal-to-file exporter is not running");
+  }
+  if (kamailio?.running && !/ kamailio\[\d+\]: INFO: <core>/.test(boot.file("var/log/kamailio.log") ?? "")) {
     problems.push("/var/log/kamailio.log holds no Kamailio lines");
   }
 

@@ -83,6 +83,7 @@ export const EVIDENCE_FILES = [
   "var/log/kamailio.log",
   "etc/kamailio/kamailio.cfg",
   "etc/systemd/system/kamailio.service.d/sip-proxy.conf",
+  "etc/systemd/journald.conf.d/60-sip-proxy.conf",
   "etc/logrotate.d/kamailio-sip-proxy",
   "opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json",
   "var/log/amazon-cloudwatch-agent-ctl.calls",
@@ -327,6 +328,8 @@ export async function bootUserData(userData: string, faults: BootFaults = {}): P
   } finally {
     stubs?.kill("SIGKILL");
     spawnSync("ip", ["netns", "delete", namespace]);
-    rmSync(work, { recursive: true, force: true });
+    // SIP_PROXY_KEEP_BOOT=1 keeps the instance's files (upper/) and the runner's logs to debug.
+    if (process.env.SIP_PROXY_KEEP_BOOT === "1") console.log(`boot test: kept ${work}`);
+    else rmSync(work, { recursive: true, force: true });
   }
 }

@@ -17,8 +17,11 @@ M=$WORK/merged
 mkdir -p "$WORK/upper" "$WORK/overlay-work" "$M"
 mount -t overlay overlay -o "lowerdir=$IMAGE,upperdir=$WORK/upper,workdir=$WORK/overlay-work" "$M"
 mount -t proc proc "$M/proc"
-mount --rbind /dev "$M/dev"
+# The image's own /dev nodes (from debootstrap), never the host's: /dev/log is created below.
 mount -t tmpfs -o mode=0755 tmpfs "$M/run"
+mount -t tmpfs tmpfs "$M/sys"
+mkdir -p "$M/sys/fs/cgroup"
+mount -t cgroup2 cgroup2 "$M/sys/fs/cgroup"
 # The host's kernel settings are not the test's to change: /proc/sys is read-only in here, except
 # the two buffer limits the user-data sets (not namespaced, so each gets a file of its own).
 mount --bind "$M/proc/sys" "$M/proc/sys"
@@ -36,8 +39,18 @@ rm -f "$M/etc/apt/sources.list"
 install -m 0644 "$WORK/debian.sources" "$M/etc/apt/sources.list.d/debian.sources"
 install -m 0755 "$HERE/systemctl" "$M/usr/local/sbin/systemctl"
 install -m 0755 "$HERE/sleep" "$M/usr/local/bin/sleep"
-mkdir -p "$M/run/systemd/system"
+mkdir -p "$M/run/systemd/system" "$M/run/systemd/journal"
+ln -sf /run/systemd/journal/dev-log "$M/dev/log"
 install -D -m 0700 "$WORK/user-data.sh" "$M/var/lib/cloud/instance/scripts/part-001"
+# systemd's journald, the image's own, as it runs on a booted instance; registered with the
+# systemctl stand-in so that `systemctl restart systemd-journald` replaces this one.
+chroot "$M" /usr/lib/systemd/systemd-journald >"$WORK/journald.log" 2>&1 &
+mkdir -p "$M/run/systemctl-standin"
+echo $! >"$M/run/systemctl-standin/systemd-journald.service.pid"
+for _ in $(seq 1 100); do
+  [[ -S $M/run/systemd/journal/dev-log ]] && break
+  sleep 0.05
+done
 
 started=$(date +%s.%N)
 set +e
@@ -46,6 +59,12 @@ chroot "$M" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/b
 echo $? >"$WORK/exit-code"
 set -e
 echo "$started $(date +%s.%N)" >"$WORK/timing"
+# The instance keeps running after its first-boot script: give the services a moment, as the
+# CloudWatch agent would, before the evidence is collected.
+for _ in $(seq 1 50); do
+  grep -q ' kamailio\[' "$M/var/log/kamailio.log" 2>/dev/null && break
+  sleep 0.1
+done
 
 # Evidence: every unit the stand-in started, whether it still runs, and its command line.
 : >"$WORK/units.tsv"
@@ -60,6 +79,7 @@ for pidfile in "$M"/run/systemctl-standin/*.pid; do
   fi
 done
 ss -lntu >"$WORK/sockets.txt"
+chroot "$M" journalctl --no-pager --output=short-iso-precise >"$WORK/journal.txt" 2>&1 || true
 cp "$M/proc/sys/net/core/rmem_max" "$WORK/sysctl-rmem_max.after"
 
 # Stop everything that runs from the copy, so the namespace (and its mounts) can end.
