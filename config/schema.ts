@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { canonicalCidr, cidrSubnet, isCanonical, isPrivate, overlaps, parseCidr } from "./cidr";
 import { ConfigError, type ConfigIssue } from "./config-error";
+import { PROJECT_TAG_NAMES, stackNameFor } from "./names";
 import { DEBIAN } from "./platform";
 
 export { ConfigError, type ConfigIssue } from "./config-error";
@@ -22,7 +23,7 @@ export const LOG_LEVELS = ["error", "warn", "notice", "info", "debug"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Tags the stack sets on every resource itself; an environment may not override them. */
-export const RESERVED_TAGS = ["Project", "Environment", "ManagedBy"];
+export const RESERVED_TAGS: readonly string[] = PROJECT_TAG_NAMES;
 
 /**
  * Subnets are carved as /(vpcPrefix + SUBNET_NEWBITS): 16 slots. Public subnets take slots
@@ -501,7 +502,7 @@ function resolve(p: Parsed): EnvironmentConfig {
   const subnet = (slot: number) => cidrSubnet(p.vpcCidr, SUBNET_NEWBITS, slot);
   return {
     name: p.name,
-    stackName: `sip-proxy-${p.name}`,
+    stackName: stackNameFor(p.name),
     region: p.region,
     availabilityZones: p.availabilityZones,
     architecture: p.architecture,

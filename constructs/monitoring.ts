@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { logGroupNames } from "../config/names";
 import { Fn, TerraformVariable } from "cdktf";
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
@@ -62,11 +63,6 @@ export const SIP_METRIC_FILTERS = {
 export type SipMetric = keyof typeof SIP_METRIC_FILTERS;
 
 export const filterPattern = (terms: readonly string[]) => terms.map((t) => `"${t}"`).join(" ");
-
-/** Where the instances' log files go; the user-data's CloudWatch agent config uses the same names. */
-export function logGroupNames(environment: string): { kamailio: string; setup: string } {
-  return { kamailio: `/sip-proxy/${environment}/kamailio`, setup: `/sip-proxy/${environment}/setup` };
-}
 
 /**
  * Tells the operators when calls stop completing, not only when a machine dies: encrypted

@@ -9,6 +9,7 @@ import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SipLaunchTemplate, type SipProxyNodesProps } from "./sip-launch-template";
 import { SipSecurityGroup } from "./sip-security-group";
+import { ConstructError } from "./construct-error";
 
 export interface ZoneSubnet {
   readonly availabilityZone: string;
@@ -68,14 +69,14 @@ export class SipAutoscaling extends Construct {
 
   constructor(scope: Construct, id: string, props: SipAutoscalingProps) {
     super(scope, id);
-    if (props.publicSubnets.length === 0) throw new Error("SipAutoscaling needs at least one public subnet");
-    if (props.privateSubnetIds.length === 0) throw new Error("SipAutoscaling needs at least one private subnet");
+    if (props.publicSubnets.length === 0) throw new ConstructError(this, "needs at least one public subnet");
+    if (props.privateSubnetIds.length === 0) throw new ConstructError(this, "needs at least one private subnet");
     const port = props.node.sipPort;
     const minSize = props.minSize ?? 2;
     const maxSize = props.maxSize ?? 10;
     const desired = props.desiredCapacity ?? minSize;
     if (!(minSize <= desired && desired <= maxSize)) {
-      throw new Error(`SipAutoscaling: need min <= desired <= max, got ${minSize} <= ${desired} <= ${maxSize}`);
+      throw new ConstructError(this, `needs min <= desired <= max, got ${minSize} <= ${desired} <= ${maxSize}`);
     }
     const grace = props.healthCheckGraceSeconds ?? 300;
 

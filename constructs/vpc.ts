@@ -8,6 +8,7 @@ import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
 import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc as AwsVpc } from "@cdktf/provider-aws/lib/vpc";
+import { ConstructError } from "./construct-error";
 
 export interface SubnetSpec {
   readonly availabilityZone: string;
@@ -65,7 +66,7 @@ export class Vpc extends Construct {
 
   constructor(scope: Construct, id: string, props: VpcProps) {
     super(scope, id);
-    if (props.publicSubnets.length === 0) throw new Error("Vpc needs at least one public subnet");
+    if (props.publicSubnets.length === 0) throw new ConstructError(this, "needs at least one public subnet");
 
     this.vpc = new AwsVpc(this, "Default", {
       cidrBlock: props.cidr,
@@ -110,7 +111,10 @@ export class Vpc extends Construct {
     const publicByZone = new Map(props.publicSubnets.map((spec, i) => [spec.availabilityZone, this.publicSubnets[i]]));
     for (const spec of privateSpecs) {
       if (!publicByZone.has(spec.availabilityZone)) {
-        throw new Error(`Vpc: private subnet in ${spec.availabilityZone} has no public subnet for its NAT gateway`);
+        throw new ConstructError(
+          this,
+          `private subnet in ${spec.availabilityZone} has no public subnet for its NAT gateway`,
+        );
       }
     }
     const natZones =

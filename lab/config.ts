@@ -1,7 +1,7 @@
 // The lab variant of an environment's kamailio.cfg: the same template, SIP core and
 // parameter block, with loopback addresses in place of the AWS ones.
 import type { EnvironmentConfig } from "../config/schema";
-import { nodeSettingsFor } from "../stacks/sip-proxy-stack";
+import { nodeSettingsFor } from "../config/node-settings";
 import { kamailioView, renderTemplate } from "../templates/render";
 
 export interface Endpoint {

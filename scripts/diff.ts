@@ -20,6 +20,7 @@ import {
   terraformEnv,
   type TerraformResult,
 } from "./lib/terraform";
+import { stackNameFor } from "../config/names";
 
 /** The stack as the workflow sees it after `npm run synth`; offline, freshly synthesized. */
 function workdir(name: string, stack: string, offline: boolean): string {
@@ -37,7 +38,7 @@ function workdir(name: string, stack: string, offline: boolean): string {
 }
 
 function summarize(name: string, file: string, offline: boolean): number {
-  const stack = `sip-proxy-${name}`;
+  const stack = stackNameFor(name);
   const env = terraformEnv(offline ? OFFLINE_AWS_ENV : {});
   const dir = workdir(name, stack, offline);
   const fail = (step: string, result: TerraformResult) => {
@@ -78,7 +79,7 @@ function main(argv: string[]): number {
     console.error("--offline only applies with --summary; for a plain offline plan use `npm run plan`");
     return 2;
   }
-  const run = spawnSync("npx", ["cdktf", "diff", `sip-proxy-${positionals[0]}`], {
+  const run = spawnSync("npx", ["cdktf", "diff", stackNameFor(positionals[0])], {
     cwd: PROJECT_ROOT,
     env: terraformEnv(),
     stdio: "inherit",

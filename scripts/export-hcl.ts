@@ -18,6 +18,7 @@ import {
   terraform,
   terraformEnv,
 } from "./lib/terraform";
+import { stackNameFor } from "../config/names";
 
 const FILES = ["versions.tf", "providers.tf", "variables.tf", "locals.tf", "main.tf", "outputs.tf"];
 
@@ -74,7 +75,7 @@ function main(argv: string[]): number {
     return 2;
   }
   const name = positionals[0];
-  const outDir = resolve(values.out ?? join(PROJECT_ROOT, "hcl", `sip-proxy-${name}`));
+  const outDir = resolve(values.out ?? join(PROJECT_ROOT, "hcl", stackNameFor(name)));
   if (existsSync(join(outDir, "cdk.tf.json"))) {
     console.error(`${outDir} holds a cdk.tf.json; Terraform would read both. Choose another folder.`);
     return 2;

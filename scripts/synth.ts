@@ -7,8 +7,11 @@ import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { buildApp } from "../main";
 import { ConfigError } from "../config/schema";
+import { ConstructError } from "../constructs/construct-error";
+import { PolicyViolationError, synthesizeChecked } from "../stacks/policy";
 import { PROJECT_ROOT } from "./lib/terraform";
 import { resourceAddresses, type StackJson } from "./lib/stack-json";
+import { stackNameFor } from "../config/names";
 
 function loadEnvironments(modulePath?: string): readonly unknown[] {
   if (!modulePath) return (require("../config/environments") as { environments: unknown[] }).environments;
@@ -26,7 +29,7 @@ function main(): number {
   const started = Date.now();
   try {
     const { app, configs } = buildApp(inputs, outdir);
-    app.synth();
+    synthesizeChecked(app);
     for (const cfg of configs) {
       const file = join(outdir, "stacks", cfg.stackName, "cdk.tf.json");
       const count = resourceAddresses(JSON.parse(readFileSync(file, "utf8")) as StackJson).length;
@@ -37,15 +40,19 @@ function main(): number {
     console.log(`${configs.length} environment(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return 0;
   } catch (error) {
-    if (error instanceof Error && error.message.includes("Policy violation")) {
-      // stacks/policy.ts rejected a resource: the message names each one and its rule.
-      console.error(error.message);
+    if (error instanceof PolicyViolationError) {
+      for (const violation of error.violations) console.error(violation.message);
       console.error("synth stopped: fix the violations above (or suppress one with a written reason)");
+      return 1;
+    }
+    if (error instanceof ConstructError) {
+      console.error(error.message);
+      console.error("synth stopped: a construct was given props it cannot build");
       return 1;
     }
     if (!(error instanceof ConfigError)) throw error;
     console.error(error.message);
-    const stale = join(outdir, "stacks", `sip-proxy-${error.environment}`);
+    const stale = join(outdir, "stacks", stackNameFor(error.environment));
     if (existsSync(stale)) {
       rmSync(stale, { recursive: true, force: true });
       console.error(`removed stale output ${stale}`);

@@ -2,9 +2,11 @@
 // the offending construct, so `npm run synth` (and cdktf synth/deploy) fails and names the
 // resource and the rule. A rule can be suppressed for one construct (and its children) only
 // with a written reason, which is then reported as a warning on every synth.
-import { Annotations, TerraformBackend, TerraformResource, type IAspect } from "cdktf";
+import { Annotations, TerraformBackend, TerraformResource, type App, type IAspect } from "cdktf";
 import type { Construct, IConstruct } from "constructs";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { PROJECT_TAG_NAMES } from "../config/names";
+import { ConstructError } from "../constructs/construct-error";
 
 export const POLICY_RULES = {
   imdsv2: 'instances must require IMDSv2 tokens (metadata_options.http_tokens = "required")',
@@ -16,15 +18,53 @@ export const POLICY_RULES = {
 } as const;
 export type PolicyRule = keyof typeof POLICY_RULES;
 
-export const REQUIRED_TAGS = ["Project", "Environment", "ManagedBy"] as const;
+export const REQUIRED_TAGS = PROJECT_TAG_NAMES;
 const MIN_REASON_LENGTH = 20;
 const SUPPRESSION_KEY = "sip-proxy:policy-suppression";
+const VIOLATION_KEY = "sip-proxy:policy-violation";
+
+export interface PolicyViolation {
+  readonly rule: PolicyRule;
+  /** The Terraform address (or construct path) of the offending element. */
+  readonly where: string;
+  readonly message: string;
+}
+
+/** Synth stopped because the policy rejected resources; each violation names its rule. */
+export class PolicyViolationError extends Error {
+  override name = "PolicyViolationError";
+  constructor(readonly violations: readonly PolicyViolation[]) {
+    super(violations.map((v) => v.message).join("\n"));
+  }
+}
+
+/** Every violation the policy aspect recorded under `root` (after a synth has run it). */
+export function policyViolations(root: IConstruct): PolicyViolation[] {
+  return root.node
+    .findAll()
+    .flatMap((c) => c.node.metadata.filter((m) => m.type === VIOLATION_KEY).map((m) => m.data as PolicyViolation));
+}
+
+/**
+ * app.synth(), with a policy failure raised as a PolicyViolationError (cdktf reports error
+ * annotations as a plain Error) so callers can tell it from a crash by type.
+ */
+export function synthesizeChecked(app: App): void {
+  try {
+    app.synth();
+  } catch (error) {
+    const violations = policyViolations(app);
+    if (violations.length > 0) throw new PolicyViolationError(violations);
+    throw error;
+  }
+}
 
 /** Exempts `scope` (and everything under it) from one rule. The reason is mandatory. */
 export function suppressPolicy(scope: Construct, rule: PolicyRule, reason: string): void {
   if (reason.trim().length < MIN_REASON_LENGTH) {
-    throw new Error(
-      `suppressing policy "${rule}" at ${scope.node.path} needs a written reason of at least ${MIN_REASON_LENGTH} characters`,
+    throw new ConstructError(
+      scope,
+      `suppressing policy "${rule}" needs a written reason of at least ${MIN_REASON_LENGTH} characters`,
     );
   }
   scope.node.addMetadata(SUPPRESSION_KEY, { rule, reason });
@@ -78,7 +118,9 @@ export class PolicyChecks implements IAspect {
       Annotations.of(node).addWarning(`Policy "${rule}" suppressed for ${where}: ${reason}`);
       return;
     }
-    Annotations.of(node).addError(`Policy violation [${rule}] at ${where}: ${POLICY_RULES[rule]}; ${detail}`);
+    const message = `Policy violation [${rule}] at ${where}: ${POLICY_RULES[rule]}; ${detail}`;
+    node.node.addMetadata(VIOLATION_KEY, { rule, where, message } satisfies PolicyViolation);
+    Annotations.of(node).addError(message);
   }
 
   private checkResource(node: TerraformResource, a: Attributes): void {

@@ -1,50 +1,29 @@
-import { Construct, type Node } from "constructs";
-import { Aspects, LocalBackend, S3Backend, TerraformElement, TerraformOutput, TerraformStack } from "cdktf";
+import { Construct } from "constructs";
+import { Aspects, LocalBackend, S3Backend, TerraformOutput } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import type { EnvironmentConfig } from "../config/schema";
-import { logGroupNames, Monitoring, type MonitoringProps } from "../constructs/monitoring";
+import { Monitoring, type MonitoringProps } from "../constructs/monitoring";
 import { SipAutoscaling } from "../constructs/sip-autoscaling";
 import { SipInstance } from "../constructs/sip-instance";
 import { Vpc } from "../constructs/vpc";
-import { TLS_FILES, type ProxyNodeSettings } from "../templates/render";
+import { projectTags } from "../config/names";
+import { nodeSettingsFor } from "../config/node-settings";
 import { PolicyChecks } from "./policy";
-
-export const PROJECT_TAG = "sip-proxy";
-export const MANAGED_BY_TAG = "cdktf";
-
-/** What every proxy node of an environment runs with, whatever the architecture. */
-export function nodeSettingsFor(cfg: EnvironmentConfig): ProxyNodeSettings {
-  return {
-    environment: cfg.name,
-    sipPort: cfg.sip.port,
-    destinations: cfg.destinations,
-    destinationTransport: cfg.sip.destinationTransport,
-    tlsPort: cfg.sip.tlsPort,
-    tlsConfigFile: TLS_FILES.config,
-    allowedSourceCidrs: cfg.allowedSourceCidrs,
-    logLevel: cfg.logLevel,
-    children: cfg.sip.children,
-    transactionTimeoutMs: cfg.sip.transactionTimeoutMs,
-    ringTimeoutMs: cfg.sip.ringTimeoutMs,
-    sharedMemoryMb: cfg.sip.sharedMemoryMb,
-    privateMemoryMb: cfg.sip.privateMemoryMb,
-    logGroups: logGroupNames(cfg.name),
-  };
-}
+import { ReadableAddressStack } from "./unique-addresses";
 
 /**
  * One environment's proxy: provider, state backend, network, compute, monitoring, outputs,
  * and the security policy checks (stacks/policy.ts) that must pass before anything synthesizes.
  * The only code that reads an EnvironmentConfig; constructs get typed props.
  */
-export class SipProxyStack extends TerraformStack {
+export class SipProxyStack extends ReadableAddressStack {
   constructor(scope: Construct, id: string, cfg: EnvironmentConfig) {
     super(scope, id);
 
     Aspects.of(this).add(new PolicyChecks({ sipPorts: [cfg.sip.port] }));
 
-    const commonTags = { ...cfg.tags, Project: PROJECT_TAG, Environment: cfg.name, ManagedBy: MANAGED_BY_TAG };
+    const commonTags = { ...cfg.tags, ...projectTags(cfg.name) };
     new AwsProvider(this, "aws", { region: cfg.region, defaultTags: [{ tags: commonTags }] });
 
     if (!cfg.stateBackend) {
@@ -245,20 +224,5 @@ export class SipProxyStack extends TerraformStack {
       ].join("\n"),
       description: "What to do after deploying.",
     });
-  }
-
-  /**
-   * Terraform addresses come from construct paths without cdktf's hash suffix
-   * (`aws_instance.proxy`, `aws_eip.proxy_ingress`), so state is readable and an address
-   * changes only when a construct id does. A construct's main resource uses the id
-   * "Default" and takes the construct's name.
-   */
-  protected allocateLogicalId(element: TerraformElement | Node): string {
-    const node = element instanceof TerraformElement ? element.node : element;
-    const parts = node.scopes
-      .slice(node.scopes.indexOf(this) + 1)
-      .map((scope) => scope.node.id)
-      .filter((id) => id !== "Default");
-    return parts.join("_").replace(/[^A-Za-z0-9_]/g, "_");
   }
 }

@@ -6,7 +6,7 @@ import { environments } from "../../config/environments";
 import { parseEnvironment } from "../../config/schema";
 import { bootProblems, failedLoudly, type ExpectedNode } from "../../lab/boot/checks";
 import { AWS_URLS, BOOT_INSTANCE, bootUserData, type BootFaults, type BootResult } from "../../lab/boot/harness";
-import { nodeSettingsFor } from "../../stacks/sip-proxy-stack";
+import { nodeSettingsFor } from "../../config/node-settings";
 import { renderNodeUserData } from "../../templates/render";
 import { requireTool } from "../tools/require-tool";
 

@@ -15,6 +15,7 @@ import {
   terraformEnv,
 } from "../../scripts/lib/terraform";
 import { requireTool } from "../tools/require-tool";
+import { stackNameFor } from "../../config/names";
 
 // dev is the single architecture, prod the load-balanced one with a NAT gateway per zone.
 const EXPORTED = ["dev", "prod"];
@@ -73,7 +74,7 @@ describe("npm run export-hcl", () => {
   }, 60000);
 
   describe.each(EXPORTED)("%s", (name) => {
-    const stack = `sip-proxy-${name}`;
+    const stack = stackNameFor(name);
     const out = join(outdir, stack);
     let exported: ReturnType<typeof spawnSync> | undefined;
 

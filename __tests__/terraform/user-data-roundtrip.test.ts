@@ -6,7 +6,7 @@ import { environments } from "../../config/environments";
 import { parseEnvironment } from "../../config/schema";
 import { synthesizeToMemory } from "../../scripts/lib/stack-json";
 import { terraform, terraformEnv } from "../../scripts/lib/terraform";
-import { nodeSettingsFor } from "../../stacks/sip-proxy-stack";
+import { nodeSettingsFor } from "../../config/node-settings";
 import { renderNodeUserData } from "../../templates/render";
 import { requireTool } from "../tools/require-tool";
 

@@ -1,7 +1,7 @@
 import { gzipSync } from "node:zlib";
 import { environments } from "../../config/environments";
 import { parseEnvironment } from "../../config/schema";
-import { nodeSettingsFor } from "../../stacks/sip-proxy-stack";
+import { nodeSettingsFor } from "../../config/node-settings";
 import { escapeTerraformTemplate } from "../../constructs/sip-launch-template";
 import { deployedUserData, embeddedKamailioConfig, synthesizeToMemory } from "../../scripts/lib/stack-json";
 import { PARAMETER_BLOCK, kamailioView, renderNodeUserData, renderTemplate } from "../../templates/render";

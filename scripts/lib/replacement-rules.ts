@@ -1,8 +1,10 @@
 // What Terraform does to the resource types of this project when their configuration changes.
 // `terraform providers schema -json` does not say which arguments are ForceNew, so this is a
 // hand-kept table, read from the hashicorp/aws 5.x resource documentation ("changing this
-// forces a new resource"). It only has to cover the types this project creates; a type that
-// is missing is reported as in place, and `npm run diff` (a real plan) is the final word.
+// forces a new resource"). It covers every type the stacks create (a test synthesizes them and
+// fails on a type missing here, since a missing type would be reported as changing in
+// place); `npm run diff` (a real plan) is the final word. An empty list means "every
+// argument updates in place".
 
 /** Arguments whose change makes Terraform destroy and re-create the resource. */
 export const FORCE_NEW: Readonly<Record<string, readonly string[]>> = {
@@ -36,6 +38,15 @@ export const FORCE_NEW: Readonly<Record<string, readonly string[]>> = {
   aws_iam_instance_profile: ["name", "name_prefix", "path"],
   aws_iam_role_policy_attachment: ["role", "policy_arn"],
   aws_route53_record: ["zone_id", "name", "set_identifier"],
+  aws_iam_role_policy: ["name", "name_prefix", "role"],
+  aws_internet_gateway: [],
+  aws_kms_key: ["customer_master_key_spec", "key_usage", "multi_region", "custom_key_store_id", "xks_key_id"],
+  aws_sns_topic: ["name", "name_prefix", "fifo_topic"],
+  aws_sns_topic_subscription: ["topic_arn", "protocol", "endpoint"],
+  aws_cloudwatch_log_group: ["name", "name_prefix"],
+  aws_cloudwatch_log_metric_filter: ["name", "log_group_name"],
+  aws_cloudwatch_metric_alarm: ["alarm_name"],
+  aws_cloudwatch_dashboard: ["dashboard_name"],
 };
 
 /**
