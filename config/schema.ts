@@ -6,15 +6,9 @@ import { canonicalCidr, cidrSubnet, isCanonical, isPrivate, overlaps, parseCidr 
 import { ConfigError, type ConfigIssue } from "./config-error";
 import { PROJECT_TAG_NAMES, stackNameFor } from "./names";
 import { DEBIAN } from "./platform";
+import { TWILIO_SIGNALING_CIDRS, WIDEST_ADDED_SOURCE_PREFIX } from "./twilio";
 
 export { ConfigError, type ConfigIssue } from "./config-error";
-
-/** Twilio's SIP signaling ranges in use today (US East, US West, South America). */
-export const DEFAULT_TWILIO_SIGNALING_CIDRS: readonly string[] = Object.freeze([
-  "54.172.60.0/23",
-  "54.244.51.0/24",
-  "177.71.206.0/23",
-]);
 
 export const ARCHITECTURES = ["single", "load-balanced"] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
@@ -41,6 +35,14 @@ export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
+/** Settings that no longer exist, and what to write instead. */
+const RETIRED: Record<string, { problem: string; fix: string }> = {
+  allowedSourceCidrs: {
+    problem: "is retired: it replaced Twilio's signaling edges, and three of eight were let in",
+    fix: "remove it; Twilio's eight edges are always admitted (config/twilio.ts); put any extra source in additionalSourceCidrs",
+  },
+};
+
 const HINTS: Record<string, string> = {
   name: 'use 2-20 lowercase letters, digits or dashes starting with a letter, e.g. "dev"',
   region: 'use an AWS region code such as "us-east-1"',
@@ -52,7 +54,7 @@ const HINTS: Record<string, string> = {
     'leave it out to launch Debian 13\'s latest amd64 AMI, or pin a Debian 13 amd64 AMI id such as "ami-0123456789abcdef0"',
   rootVolumeGb: "use a whole number of GiB from 8 to 1024",
   destinationDomain: 'use the destination account\'s SIP domain, e.g. "acme.sip.twilio.com"',
-  allowedSourceCidrs: `list Twilio's signaling ranges as canonical CIDRs, e.g. ${JSON.stringify(DEFAULT_TWILIO_SIGNALING_CIDRS)}`,
+  additionalSourceCidrs: `list extra SIP sources (an Interconnect, a test box) as canonical CIDRs of /${WIDEST_ADDED_SOURCE_PREFIX} or narrower; Twilio's signaling edges are always admitted (config/twilio.ts)`,
   sshCidr: 'leave it out (use SSM Session Manager) or give one narrow block such as "203.0.113.10/32"',
   tags: 'use a map of string keys to string values, e.g. { CostCenter: "voice" }',
   logLevel: `use one of ${LOG_LEVELS.map((l) => `"${l}"`).join(", ")}`,
@@ -241,11 +243,11 @@ const environmentSchema = z.strictObject({
    * @default [{ host: destinationDomain }]
    */
   destinations: z.array(destinationSchema).min(1, "is empty, so calls would have nowhere to go").optional(),
-  /** @default DEFAULT_TWILIO_SIGNALING_CIDRS */
-  allowedSourceCidrs: z
-    .array(cidrString)
-    .min(1, "is empty, so no call could ever arrive")
-    .default(() => [...DEFAULT_TWILIO_SIGNALING_CIDRS]),
+  /**
+   * SIP sources admitted besides Twilio's signaling edges (config/twilio.ts, always admitted):
+   * an Interconnect, a test box. Each at most a /24. @default [] — Twilio's edges only
+   */
+  additionalSourceCidrs: z.array(cidrString).default(() => []),
   /** @default none — shell access is by SSM Session Manager, port 22 stays closed. */
   sshCidr: cidrString.optional(),
   /** @default {} — added to Project, Environment and ManagedBy on every resource. */
@@ -380,19 +382,26 @@ function checkCidrPolicy(p: Parsed, add: AddIssue): void {
   }
 
   const seen = new Map<string, number>();
-  p.allowedSourceCidrs.forEach((text, i) => {
-    const path = `allowedSourceCidrs[${i}]`;
+  const edges = TWILIO_SIGNALING_CIDRS.map((text) => [text, parseCidr(text)!] as const);
+  p.additionalSourceCidrs.forEach((text, i) => {
+    const path = `additionalSourceCidrs[${i}]`;
     const cidr = parseCidr(text);
     if (!cidr) return;
-    if (cidr.prefix === 0) {
-      add(path, "admits every address on the internet", "list only Twilio's signaling ranges");
+    if (cidr.prefix < WIDEST_ADDED_SOURCE_PREFIX) {
+      add(
+        path,
+        `admits ${2 ** (32 - cidr.prefix)} addresses; an added source may be at most a /${WIDEST_ADDED_SOURCE_PREFIX} (${2 ** (32 - WIDEST_ADDED_SOURCE_PREFIX)} addresses)`,
+        "list the exact addresses of the extra source, or several narrower ranges",
+      );
       return;
     }
-    if (cidr.prefix < 16) add(path, `admits ${2 ** (32 - cidr.prefix)} addresses, far more than Twilio's ranges`);
     if (!isCanonical(cidr)) add(path, "has host bits set", `write ${canonicalCidr(cidr)}`);
-    if (isPrivate(cidr)) add(path, "is private address space; Twilio signals from public addresses");
+    if (isPrivate(cidr)) add(path, "is private address space; SIP arrives from public addresses");
+    const edge = edges.find(([, range]) => overlaps(cidr, range));
+    if (edge) add(path, `overlaps Twilio's signaling edge ${edge[0]}, which is always admitted`, "remove it");
     const earlier = [...seen.entries()].find(([other]) => overlaps(cidr, parseCidr(other)!));
-    if (earlier) add(path, `overlaps allowedSourceCidrs[${earlier[1]}] (${earlier[0]})`, "remove the duplicate range");
+    if (earlier)
+      add(path, `overlaps additionalSourceCidrs[${earlier[1]}] (${earlier[0]})`, "remove the duplicate range");
     seen.set(text, i);
   });
 
@@ -519,7 +528,7 @@ function resolve(p: Parsed): EnvironmentConfig {
     destinations: (p.destinations ?? [{ host: p.destinationDomain, enabled: true }])
       .filter((d) => d.enabled)
       .map((d) => (d.port ? `${d.host}:${d.port}` : d.host)),
-    allowedSourceCidrs: p.allowedSourceCidrs,
+    allowedSourceCidrs: [...TWILIO_SIGNALING_CIDRS, ...p.additionalSourceCidrs],
     sshCidr: p.sshCidr,
     tags: p.tags,
     logLevel: p.logLevel,
@@ -573,8 +582,8 @@ export function parseEnvironment(input: unknown): EnvironmentConfig {
           issues.push({
             path,
             value: valueAt(input, [...issue.path, key]),
-            problem: "is not a known setting",
-            fix: "check the spelling against config/schema.ts",
+            problem: key in RETIRED ? RETIRED[key].problem : "is not a known setting",
+            fix: key in RETIRED ? RETIRED[key].fix : "check the spelling against config/schema.ts",
           });
         }
         continue;

@@ -28,7 +28,7 @@ describe("npm run synth", () => {
     const result = synth("__tests__/fixtures/bad-environments.ts", outdir);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('Environment "broken" has');
-    expect(result.stderr).toContain("allowedSourceCidrs[0]");
+    expect(result.stderr).toContain("additionalSourceCidrs[0]");
     expect(result.stderr).toContain("vpcCidr");
     expect(result.stderr).toContain("nothing was synthesized");
     // The stale copy from the previous run is gone, so it cannot be deployed by mistake.

@@ -1,4 +1,5 @@
-import { ConfigError, DEFAULT_TWILIO_SIGNALING_CIDRS, parseEnvironment, parseEnvironments } from "../../config/schema";
+import { ConfigError, parseEnvironment, parseEnvironments } from "../../config/schema";
+import { TWILIO_EDGES_PUBLISHED } from "../fixtures/twilio-edges";
 import { environments } from "../../config/environments";
 import { contrastingInput, validInput } from "../fixtures/environments";
 
@@ -19,7 +20,7 @@ describe("parseEnvironment", () => {
     expect(cfg.vpcCidr).toBe("10.0.0.0/16");
     expect(cfg.instanceType).toBe("t3.small");
     expect(cfg.rootVolumeGb).toBe(20);
-    expect(cfg.allowedSourceCidrs).toEqual(["54.172.60.0/23", "54.244.51.0/24", "177.71.206.0/23"]);
+    expect(cfg.allowedSourceCidrs).toEqual(TWILIO_EDGES_PUBLISHED);
     expect(cfg.sshCidr).toBeUndefined();
     expect(cfg.logLevel).toBe("notice");
     expect(cfg.stateBackend).toBeUndefined();
@@ -90,15 +91,26 @@ describe("parseEnvironment", () => {
     ["a VPC larger than AWS allows", { vpcCidr: "10.0.0.0/8" }, "vpcCidr"],
     ["a public VPC range", { vpcCidr: "8.8.0.0/16" }, "vpcCidr"],
     ["an unknown architecture", { architecture: "cluster" }, "architecture"],
-    ["an empty allowed-source list", { allowedSourceCidrs: [] }, "allowedSourceCidrs"],
-    ["0.0.0.0/0 as an allowed source", { allowedSourceCidrs: ["0.0.0.0/0"] }, "allowedSourceCidrs[0]"],
-    ["an allowed source with host bits", { allowedSourceCidrs: ["54.172.61.0/23"] }, "allowedSourceCidrs[0]"],
     [
-      "overlapping allowed sources",
-      { allowedSourceCidrs: ["54.172.60.0/23", "54.172.60.0/24"] },
-      "allowedSourceCidrs[1]",
+      "the old allowedSourceCidrs, which replaced Twilio's edges",
+      { allowedSourceCidrs: ["54.172.60.0/23"] },
+      "allowedSourceCidrs",
     ],
-    ["a /8 allowed source", { allowedSourceCidrs: ["54.0.0.0/8"] }, "allowedSourceCidrs[0]"],
+    ["0.0.0.0/0 as an added source", { additionalSourceCidrs: ["0.0.0.0/0"] }, "additionalSourceCidrs[0]"],
+    ["an added source wider than /24", { additionalSourceCidrs: ["177.71.206.0/23"] }, "additionalSourceCidrs[0]"],
+    ["an added source with host bits", { additionalSourceCidrs: ["198.51.100.7/24"] }, "additionalSourceCidrs[0]"],
+    [
+      "an added source overlapping a Twilio edge",
+      { additionalSourceCidrs: ["54.172.60.0/24"] },
+      "additionalSourceCidrs[0]",
+    ],
+    ["a private added source", { additionalSourceCidrs: ["10.1.2.0/24"] }, "additionalSourceCidrs[0]"],
+    [
+      "overlapping added sources",
+      { additionalSourceCidrs: ["198.51.100.0/24", "198.51.100.0/28"] },
+      "additionalSourceCidrs[1]",
+    ],
+    ["a /8 added source", { additionalSourceCidrs: ["54.0.0.0/8"] }, "additionalSourceCidrs[0]"],
     ["a non-Twilio destination domain", { destinationDomain: "acme.example.com" }, "destinationDomain"],
     ["a destination with a scheme", { destinationDomain: "sip:acme.sip.twilio.com" }, "destinationDomain"],
     ["a zone outside the region", { availabilityZones: ["eu-west-1a"] }, "availabilityZones[0]"],
@@ -177,15 +189,15 @@ describe("parseEnvironment", () => {
   });
 
   it("names the environment, the bad value and the fix in the message", () => {
-    const error = rejection({ ...validInput, allowedSourceCidrs: ["0.0.0.0/0"] });
+    const error = rejection({ ...validInput, additionalSourceCidrs: ["0.0.0.0/0"] });
     expect(error.message).toContain('Environment "test"');
     expect(error.message).toContain('"0.0.0.0/0"');
-    expect(error.message).toContain("Fix: list only Twilio's signaling ranges");
+    expect(error.message).toContain("Fix: list the exact addresses of the extra source");
   });
 
   it("suggests the canonical form of a range written with host bits", () => {
-    const error = rejection({ ...validInput, allowedSourceCidrs: ["54.172.61.0/23"] });
-    expect(error.issues[0].fix).toBe("write 54.172.60.0/23");
+    const error = rejection({ ...validInput, additionalSourceCidrs: ["198.51.100.7/24"] });
+    expect(error.issues[0].fix).toBe("write 198.51.100.0/24");
   });
 
   it("reports every bad field at once", () => {
@@ -202,9 +214,14 @@ describe("parseEnvironment", () => {
     expect(() => parseEnvironments([validInput, validInput])).toThrow(ConfigError);
   });
 
-  it("gives each environment its own copy of the default Twilio ranges", () => {
-    const cfg = parseEnvironment(validInput);
-    expect(cfg.allowedSourceCidrs).toEqual(DEFAULT_TWILIO_SIGNALING_CIDRS);
-    expect(cfg.allowedSourceCidrs).not.toBe(DEFAULT_TWILIO_SIGNALING_CIDRS);
+  it("always admits all eight Twilio signaling edges, and added sources after them", () => {
+    expect(parseEnvironment(validInput).allowedSourceCidrs).toEqual(TWILIO_EDGES_PUBLISHED);
+    const extra = parseEnvironment({ ...validInput, additionalSourceCidrs: ["198.51.100.0/24"] });
+    expect(extra.allowedSourceCidrs).toEqual([...TWILIO_EDGES_PUBLISHED, "198.51.100.0/24"]);
+  });
+
+  it("refuses the old allowedSourceCidrs with a pointer to the new field", () => {
+    const error = rejection({ ...validInput, allowedSourceCidrs: ["54.172.60.0/23"] });
+    expect(error.message).toContain("additionalSourceCidrs");
   });
 });

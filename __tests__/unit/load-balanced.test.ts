@@ -1,3 +1,4 @@
+import { TWILIO_EDGES_PUBLISHED } from "../fixtures/twilio-edges";
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
@@ -123,8 +124,8 @@ describe("load-balanced architecture", () => {
   it("admits SIP only from the Twilio ranges and the VPC, nothing from the whole internet", () => {
     const ingress = onlyResource(lb.json, "aws_security_group").ingress as Rule[];
     expect(ingress.map((r) => [r.protocol, r.from_port, r.to_port, r.cidr_blocks])).toEqual([
-      ["udp", 5070, 5070, ["54.244.51.0/24"]],
-      ["tcp", 5070, 5070, ["54.244.51.0/24"]],
+      ["udp", 5070, 5070, [...TWILIO_EDGES_PUBLISHED, "192.0.2.0/28"]],
+      ["tcp", 5070, 5070, [...TWILIO_EDGES_PUBLISHED, "192.0.2.0/28"]],
       ["udp", 5070, 5070, ["10.40.0.0/16"]],
       ["tcp", 5070, 5070, ["10.40.0.0/16"]],
     ]);
@@ -250,7 +251,7 @@ describe("TLS towards the destination", () => {
   it("opens the TLS port to the Twilio ranges and the VPC, and nothing else new", () => {
     const ingress = onlyResource(tls.json, "aws_security_group").ingress as Rule[];
     expect(ingress.filter((r) => r.from_port === 5061).map((r) => [r.protocol, r.cidr_blocks])).toEqual([
-      ["tcp", ["54.172.60.0/23", "54.244.51.0/24", "177.71.206.0/23"]],
+      ["tcp", TWILIO_EDGES_PUBLISHED],
       ["tcp", ["10.0.0.0/16"]],
     ]);
   });

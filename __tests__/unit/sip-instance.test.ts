@@ -1,3 +1,4 @@
+import { TWILIO_EDGES_PUBLISHED } from "../fixtures/twilio-edges";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { EipAssociation } from "@cdktf/provider-aws/lib/eip-association";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
@@ -13,8 +14,8 @@ describe("SipInstance", () => {
     const sg = onlyResource(single.json, "aws_security_group");
     const ingress = sg.ingress as Rule[];
     expect(ingress.map((r) => [r.protocol, r.from_port, r.to_port, r.cidr_blocks])).toEqual([
-      ["udp", 5060, 5060, ["54.172.60.0/23", "54.244.51.0/24", "177.71.206.0/23"]],
-      ["tcp", 5060, 5060, ["54.172.60.0/23", "54.244.51.0/24", "177.71.206.0/23"]],
+      ["udp", 5060, 5060, TWILIO_EDGES_PUBLISHED],
+      ["tcp", 5060, 5060, TWILIO_EDGES_PUBLISHED],
     ]);
   });
 

@@ -1,3 +1,4 @@
+import { TWILIO_EDGES_PUBLISHED } from "../fixtures/twilio-edges";
 import { gzipSync } from "node:zlib";
 import { environments } from "../../config/environments";
 import { parseEnvironment } from "../../config/schema";
@@ -52,7 +53,9 @@ describe("kamailio.cfg template", () => {
   });
 
   it("filters sources by the exact configured subnets, not by a text pattern", () => {
-    expect(otherCfg).toContain('#!define ALLOWED_SOURCES "54.171.127.192/26,35.156.191.128/25"');
+    expect(otherCfg).toContain(
+      `#!define ALLOWED_SOURCES "${[...TWILIO_EDGES_PUBLISHED, "198.51.100.0/24", "192.0.2.16/28"].join(",")}"`,
+    );
     expect(otherCfg).toContain('is_in_subnet("$si", ALLOWED_SOURCES)');
     expect(otherCfg).not.toMatch(/\$si\s*=~/);
   });
