@@ -4,6 +4,7 @@
 import { environments } from "../../config/environments";
 import { parseEnvironment } from "../../config/schema";
 import { CALLER_IP, OUTSIDER_IP, SipLab } from "../../lab/harness";
+import { sipRequest } from "../../lab/kamailio";
 import type { SippResult } from "../../lab/sipp";
 import { bodyOf, cseqMethod, headerValues, kindOf, type SipMessage } from "../../lab/trace";
 import { requireKamailioRoot, requireTool } from "../tools/require-tool";
@@ -135,6 +136,29 @@ describe("SIP calls through the proxy (UDP)", () => {
     expect(lab.siplog(callId)).toContainEqual(
       expect.stringMatching(/^SIPLOG event=reply code=403 method=INVITE src=127\.0\.0\.3 .* origin=proxy$/),
     );
+  });
+
+  it("answers an INVITE without a user part with 484, and nothing reaches the destination", async () => {
+    const uas = await lab.destinationPeer("uas-answer.xml");
+    const callId = `no-user-${Date.now()}`;
+    const invite = [
+      `INVITE sip:${lab.proxy.host}:${lab.proxy.port} SIP/2.0`,
+      `Via: SIP/2.0/UDP LOCAL_ADDRESS:LOCAL_PORT;branch=z9hG4bK-${callId}`,
+      "Max-Forwards: 70",
+      `From: <sip:caller@LOCAL_ADDRESS>;tag=${callId}`,
+      `To: <sip:${lab.proxy.host}:${lab.proxy.port}>`,
+      `Call-ID: ${callId}`,
+      "CSeq: 1 INVITE",
+      "Contact: <sip:caller@LOCAL_ADDRESS:LOCAL_PORT>",
+      "Content-Length: 0",
+      "",
+      "",
+    ].join("\r\n");
+    const reply = await sipRequest(invite, lab.proxy, CALLER_IP);
+    const callee = await uas.stop();
+    expect(reply.split("\r\n")[0]).toBe("SIP/2.0 484 Address Incomplete");
+    expect(received(callee)).toEqual([]);
+    expect(lab.siplog(callId)).toContainEqual(expect.stringMatching(/^SIPLOG event=reply code=484 method=INVITE /));
   });
 
   it("answers OPTIONS addressed to the proxy with 200", async () => {
