@@ -57,7 +57,8 @@ export function debianSources(mirror = MIRROR, securityMirror = SECURITY_MIRROR)
   ].join("\n");
 }
 
-function run(cmd: string, args: readonly string[], options: SpawnSyncOptions = {}): string {
+/** Runs a command and returns its stdout; throws RootUnavailableError with its last output lines. */
+export function runCommand(cmd: string, args: readonly string[], options: SpawnSyncOptions = {}): string {
   const result = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, ...options });
   if (result.error) throw new RootUnavailableError(`${cmd}: ${result.error.message}`);
   if (result.status !== 0) {
@@ -95,7 +96,7 @@ export function inRootArgv(
 /** Runs a command in a root (no binds) and returns its stdout; throws with its output on failure. */
 export function runInRoot(root: string, argv: readonly string[], env: NodeJS.ProcessEnv = process.env): string {
   const [cmd, ...args] = inRootArgv(root, argv, []);
-  return run(cmd, args, { env });
+  return runCommand(cmd, args, { env });
 }
 
 /**
@@ -133,9 +134,9 @@ export function resolveVersions(spec: RootSpec): string[] {
     "Debug::NoLocking=1",
   ];
   // --error-on=any: a plain `apt-get update` exits 0 when the mirror is unreachable.
-  run("apt-get", [...options, "-qq", "--error-on=any", "update"]);
+  runCommand("apt-get", [...options, "-qq", "--error-on=any", "update"]);
   const recommends = spec.recommends === false ? ["--no-install-recommends"] : [];
-  const simulated = run("apt-get", [
+  const simulated = runCommand("apt-get", [
     ...options,
     "-s",
     "install",
@@ -157,7 +158,14 @@ interface Manifest {
 }
 
 function keyFor(spec: RootSpec, versions: readonly string[]): string {
-  const material = JSON.stringify({ suite: SUITE, revision: spec.revision, packages: spec.packages, versions });
+  const material = JSON.stringify({
+    suite: SUITE,
+    revision: spec.revision,
+    packages: spec.packages,
+    repository: spec.repository ?? [],
+    recommends: spec.recommends !== false,
+    versions,
+  });
   return createHash("sha256").update(material).digest("hex").slice(0, 16);
 }
 
@@ -242,8 +250,8 @@ function build(spec: RootSpec, dir: string, key: string, log: (line: string) => 
   const debootstrap = spawnSync("debootstrap", ["--version"]);
   if (debootstrap.error) {
     log("installing debootstrap with apt-get (once per machine)");
-    run("apt-get", ["-qq", "update"]);
-    run("apt-get", ["install", "-y", "-qq", "debootstrap"], {
+    runCommand("apt-get", ["-qq", "update"]);
+    runCommand("apt-get", ["install", "-y", "-qq", "debootstrap"], {
       env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
     });
   }
@@ -256,7 +264,7 @@ function build(spec: RootSpec, dir: string, key: string, log: (line: string) => 
   mkdirSync(rootsDir(), { recursive: true });
   try {
     log(`${spec.name} root: debootstrap ${SUITE} (minbase) into ${partial}`);
-    run("debootstrap", ["--variant=minbase", SUITE, partial, MIRROR]);
+    runCommand("debootstrap", ["--variant=minbase", SUITE, partial, MIRROR]);
     log(`${spec.name} root: base system ready after ${elapsed()}; installing ${spec.packages.join(" ")}`);
     rmSync(join(partial, "etc/apt/sources.list"), { force: true });
     writeFileSync(join(partial, "etc/apt/sources.list.d/debian.sources"), debianSources());
@@ -317,7 +325,7 @@ export function writeFlatRepository(dir: string): void {
     .map((deb) => {
       const file = join(dir, deb);
       const bytes = readFileSync(file);
-      const control = run("dpkg-deb", ["--field", file]).trimEnd();
+      const control = runCommand("dpkg-deb", ["--field", file]).trimEnd();
       const sha256 = createHash("sha256").update(bytes).digest("hex");
       return `${control}\nFilename: ./${deb}\nSize: ${bytes.length}\nSHA256: ${sha256}\n`;
     });

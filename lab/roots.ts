@@ -2,7 +2,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, symlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { INSTANCE_PACKAGES, JOURNAL_EXPORT_COMMAND, JOURNALD_DROPIN, KAMAILIO_SERIES } from "../config/platform";
+import { INSTANCE_PACKAGES, JOURNAL_EXPORT_COMMAND, JOURNALD_DROPIN } from "../config/platform";
 import { EC2_IMAGE_PACKAGES } from "./ec2-image-packages";
 import { currentRoot, ensureRoot, inRootArgv, RootUnavailableError, type RootSpec } from "./debian-root";
 
@@ -133,5 +133,3 @@ export function kamailioVersionLine(): string {
   const result = spawnSync(cmd, args, { encoding: "utf8" });
   return (result.stdout ?? "").split("\n")[0].trim();
 }
-
-export { KAMAILIO_SERIES };

@@ -16,7 +16,11 @@ export interface LabTls {
   cleanup(): void;
 }
 
-function selfSigned(dir: string, name: string): { key: string; cert: string } {
+/**
+ * A throwaway self-signed certificate (a day) for `name`, valid for `subjectAltName`. A peer
+ * trusts it by listing the certificate itself as a CA.
+ */
+export function selfSigned(dir: string, name: string, subjectAltName = "IP:127.0.0.1"): { key: string; cert: string } {
   const key = join(dir, `${name}.key`);
   const cert = join(dir, `${name}.crt`);
   execFileSync(
@@ -32,7 +36,7 @@ function selfSigned(dir: string, name: string): { key: string; cert: string } {
       "-subj",
       `/CN=${name}`,
       "-addext",
-      "subjectAltName=IP:127.0.0.1",
+      `subjectAltName=${subjectAltName}`,
       "-keyout",
       key,
       "-out",

@@ -8,6 +8,7 @@ import { DEFAULT_LAB_ADDRESSES, labKamailioConfig } from "../../lab/config";
 import { manifestOf } from "../../lab/debian-root";
 import { startKamailio } from "../../lab/kamailio";
 import { kamailioVersionLine } from "../../lab/roots";
+import { freePort } from "../../lab/sockets";
 import { requireKamailioRoot } from "./require-tool";
 
 describe("the Kamailio the tests run", () => {
@@ -30,7 +31,7 @@ describe("the Kamailio the tests run", () => {
 
   it("runs inside the root: a started instance's filesystem root is the Debian 13 tree", async () => {
     const cfg = parseEnvironment(environments.find((e) => e.name === "dev"));
-    const listen = { host: "127.0.0.1", port: 25060 + (process.pid % 1000) };
+    const listen = { host: "127.0.0.1", port: await freePort() };
     const kamailio = await startKamailio(labKamailioConfig(cfg, { ...DEFAULT_LAB_ADDRESSES, listen }), listen);
     try {
       expect(readlinkSync(`/proc/${kamailio.pid}/root`)).toBe(root);

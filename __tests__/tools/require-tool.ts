@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { KAMAILIO_SERIES, kamailioRoot, kamailioVersionLine } from "../../lab/roots";
+import { KAMAILIO_SERIES } from "../../config/platform";
+import { kamailioRoot, kamailioVersionLine } from "../../lab/roots";
 
 const INSTALL_HINTS: Record<string, string> = {
   sipp: "apt-get install sip-tester (or run `npm test`, which installs it)",

@@ -12,6 +12,16 @@ import { Vpc } from "../../constructs/vpc";
 import { PolicyChecks, PolicyViolationError, synthesizeChecked } from "../../stacks/policy";
 import { ReadableAddressStack } from "../../stacks/unique-addresses";
 
+/** Builds into a scratch stack with the project's address scheme, then removes its output. */
+function withScratchStack(build: (app: App, stack: TerraformStack) => void): void {
+  const { app, stack, cleanup } = scratchStack();
+  try {
+    build(app, stack);
+  } finally {
+    cleanup();
+  }
+}
+
 function scratchStack(): { app: App; stack: TerraformStack; cleanup: () => void } {
   const app = new App({ outdir: mkdtempSync(join(tmpdir(), "errors-")) });
   // The project's stacks' address scheme: construct path joined by "_", no hash suffix.
@@ -58,26 +68,20 @@ describe("errors by type", () => {
   });
 
   it("two construct ids that normalise to one Terraform address are an error at synth, naming both", () => {
-    const { app, stack, cleanup } = scratchStack();
-    new Eip(stack, "extra-ip", { domain: "vpc" });
-    new Eip(stack, "extra_ip", { domain: "vpc" });
-    try {
+    withScratchStack((app, stack) => {
+      new Eip(stack, "extra-ip", { domain: "vpc" });
+      new Eip(stack, "extra_ip", { domain: "vpc" });
       expect(() => synthesizeChecked(app)).toThrow(
         /scratch\/extra_ip: has the Terraform address aws_eip\.extra_ip, which scratch\/extra-ip already has/,
       );
-    } finally {
-      cleanup();
-    }
+    });
   });
 
   it("distinct addresses synthesize (the check is not too eager)", () => {
-    const { app, stack, cleanup } = scratchStack();
-    new Eip(stack, "ingress", { domain: "vpc" });
-    new Eip(stack, "egress", { domain: "vpc" });
-    try {
+    withScratchStack((app, stack) => {
+      new Eip(stack, "ingress", { domain: "vpc" });
+      new Eip(stack, "egress", { domain: "vpc" });
       expect(() => synthesizeChecked(app)).not.toThrow();
-    } finally {
-      cleanup();
-    }
+    });
   });
 });

@@ -6,7 +6,8 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { currentRoot } from "../debian-root";
+import { currentRoot, runCommand } from "../debian-root";
+import { selfSigned } from "../tls";
 import type { StubConfig } from "./aws-stubs";
 
 const HERE = __dirname;
@@ -90,58 +91,6 @@ export const EVIDENCE_FILES = [
   "var/log/sleep-standin.log",
 ] as const;
 
-function sh(cmd: string, args: readonly string[]): void {
-  const result = spawnSync(cmd, args, { encoding: "utf8" });
-  if (result.status !== 0)
-    throw new Error(`${cmd} ${args.join(" ")} failed: ${result.error?.message ?? result.stderr}`);
-}
-
-/** A CA and a certificate for the AWS stand-ins' names, trusted inside the image copy. */
-function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
-  const ca = join(dir, "ca.crt");
-  const caKey = join(dir, "ca.key");
-  const key = join(dir, "aws.key");
-  const csr = join(dir, "aws.csr");
-  const cert = join(dir, "aws.crt");
-  const names = Object.values(AWS_URLS).map((url) => new URL(url).hostname);
-  const ext = join(dir, "aws.ext");
-  writeFileSync(ext, `subjectAltName=${names.map((n) => `DNS:${n}`).join(",")}\n`);
-  sh("openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=boot-test-ca",
-    "-keyout",
-    caKey,
-    "-out",
-    ca,
-  ]);
-  sh("openssl", ["req", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${names[0]}`, "-keyout", key, "-out", csr]);
-  sh("openssl", [
-    "x509",
-    "-req",
-    "-in",
-    csr,
-    "-CA",
-    ca,
-    "-CAkey",
-    caKey,
-    "-CAcreateserial",
-    "-days",
-    "1",
-    "-extfile",
-    ext,
-    "-out",
-    cert,
-  ]);
-  return { ca, cert, key };
-}
-
 /**
  * Stand-ins for AWS's agent packages (nothing real can be downloaded here): each installs a
  * systemd unit or a control command that records how it was called, at AWS's paths.
@@ -159,7 +108,7 @@ function makeAgentPackages(dir: string): { ssm: string; cloudwatch: string } {
       writeFileSync(join(tree, path), text, { mode });
     }
     const deb = join(dir, `${name}.deb`);
-    sh("dpkg-deb", ["--root-owner-group", "--build", tree, deb]);
+    runCommand("dpkg-deb", ["--root-owner-group", "--build", tree, deb]);
     return deb;
   };
   const ssm = build("amazon-ssm-agent", {
@@ -195,11 +144,12 @@ export async function bootUserData(userData: string, faults: BootFaults = {}): P
   const namespace = `sipboot-${process.pid}-${nextNamespace++}`;
   let stubs: ChildProcess | undefined;
   try {
-    const certs = makeCertificates(work);
+    // One self-signed certificate for every AWS name, added to the image copy's trusted CAs.
+    const hostNames = [...new Set(Object.values(AWS_URLS).map((url) => new URL(url).hostname))];
+    const certs = selfSigned(work, "aws-stand-ins", hostNames.map((h) => `DNS:${h}`).join(","));
     const agents = makeAgentPackages(work);
     writeFileSync(join(work, "user-data.sh"), userData, { mode: 0o700 });
-    writeFileSync(join(work, "ca.crt"), readFileSync(certs.ca));
-    const hostNames = [...new Set(Object.values(AWS_URLS).map((url) => new URL(url).hostname))];
+    writeFileSync(join(work, "ca.crt"), readFileSync(certs.cert));
     writeFileSync(
       join(work, "hosts"),
       `${MIRROR_IP} deb.debian.org\n${hostNames.map((h) => `${AWS_IP} ${h}`).join("\n")}\n`,
@@ -210,8 +160,8 @@ export async function bootUserData(userData: string, faults: BootFaults = {}): P
       "Types: deb\nURIs: http://deb.debian.org/debian/\nSuites: ./\nTrusted: yes\n",
     );
 
-    sh("ip", ["netns", "add", namespace]);
-    const inNs = (...args: string[]) => sh("ip", ["-n", namespace, ...args]);
+    runCommand("ip", ["netns", "add", namespace]);
+    const inNs = (...args: string[]) => runCommand("ip", ["-n", namespace, ...args]);
     // Every address on the namespace's loopback, and no route: nothing can leave.
     inNs("link", "set", "lo", "up");
     for (const address of [BOOT_INSTANCE.privateIp, IMDS_IP, MIRROR_IP, AWS_IP]) {
