@@ -6,7 +6,13 @@ import { canonicalCidr, cidrSubnet, isCanonical, isPrivate, overlaps, parseCidr 
 import { ConfigError, type ConfigIssue } from "./config-error";
 import { PROJECT_TAG_NAMES, stackNameFor } from "./names";
 import { DEBIAN } from "./platform";
-import { TWILIO_SIGNALING_CIDRS, WIDEST_ADDED_SOURCE_PREFIX } from "./twilio";
+import {
+  ACCOUNT_SID_PATTERN,
+  ANY_ACCOUNT,
+  PLACEHOLDER_ACCOUNT_SID,
+  TWILIO_SIGNALING_CIDRS,
+  WIDEST_ADDED_SOURCE_PREFIX,
+} from "./twilio";
 
 export { ConfigError, type ConfigIssue } from "./config-error";
 
@@ -55,6 +61,15 @@ const HINTS: Record<string, string> = {
   rootVolumeGb: "use a whole number of GiB from 8 to 1024",
   destinationDomain: 'use the destination account\'s SIP domain, e.g. "acme.sip.twilio.com"',
   additionalSourceCidrs: `list extra SIP sources (an Interconnect, a test box) as canonical CIDRs of /${WIDEST_ADDED_SOURCE_PREFIX} or narrower; Twilio's signaling edges are always admitted (config/twilio.ts)`,
+  sourceAccountSids:
+    'list the Account SIDs of the Twilio accounts whose calls the proxy relays, e.g. ["AC0123456789abcdef0123456789abcdef"] (Twilio Console, Account Info), or write "any" to relay calls from every Twilio account',
+  sourceAuth:
+    'use { username: "sip-proxy", passwordParameter: "/sip-proxy/prod/source-auth-password" } (passwordKeyArn optional) or leave it out',
+  "sourceAuth.username": "use 1-64 letters, digits, dots, dashes or underscores, as in TwiML <Sip username=...>",
+  "sourceAuth.passwordParameter":
+    'use the name of an SSM SecureString parameter you created, starting with "/", e.g. "/sip-proxy/prod/source-auth-password"',
+  "sourceAuth.passwordKeyArn":
+    'use the ARN of the customer managed KMS key that encrypts the parameter ("arn:aws:kms:<region>:<account>:key/<id>"), or leave it out for the aws/ssm key',
   sshCidr: 'leave it out (use SSM Session Manager) or give one narrow block such as "203.0.113.10/32"',
   tags: 'use a map of string keys to string values, e.g. { CostCenter: "voice" }',
   logLevel: `use one of ${LOG_LEVELS.map((l) => `"${l}"`).join(", ")}`,
@@ -84,6 +99,8 @@ const HINTS: Record<string, string> = {
   "destinations.enabled": "use true or false",
   "sip.transactionTimeoutMs": "use 1000 to 32000 ms; the time to wait for any reply from the destination",
   "sip.ringTimeoutMs": "use 10000 to 300000 ms; how long a call may ring before the proxy gives up",
+  "sip.progressTimeoutMs":
+    "use 1000 to 60000 ms, below sip.ringTimeoutMs; how long a destination may stay at 100 Trying before the next is tried",
   "sip.children": "use 1 to 32 worker processes per transport",
   "sip.peakCallsPerSecond": "use 1 to 20000 call setups per second per instance",
 };
@@ -114,8 +131,14 @@ const sipSchema = z.strictObject({
   tlsPort: z.number().int().min(1024).max(65535).default(5061),
   /** @default 5000 — a destination silent this long yields 408 to the caller (fr_timer). */
   transactionTimeoutMs: z.number().int().min(1000).max(32000).default(5000),
-  /** @default 120000 — maximum ringing time after a provisional reply (fr_inv_timer). */
+  /** @default 120000 — maximum ringing time once the destination sent 180 or 183. */
   ringTimeoutMs: z.number().int().min(10000).max(300000).default(120000),
+  /**
+   * @default 5000 — a destination that sends nothing beyond 100 Trying (no 180/183 and no
+   * final reply) this long after its 100 is failed over like a silent one; without this
+   * limit it would hold the call for the whole ringTimeoutMs.
+   */
+  progressTimeoutMs: z.number().int().min(1000).max(60000).default(5000),
   /** @default 4 — two per vCPU of a t3.small; a slow DNS lookup then blocks only one worker. */
   children: z.number().int().min(1).max(32).default(4),
   /**
@@ -248,6 +271,44 @@ const environmentSchema = z.strictObject({
    * an Interconnect, a test box. Each at most a /24. @default [] — Twilio's edges only
    */
   additionalSourceCidrs: z.array(cidrString).default(() => []),
+  /**
+   * Required. The Twilio accounts whose calls the proxy relays: every Twilio customer sends
+   * from the same gateways, so the source address alone admits any of them. An initial
+   * INVITE must carry exactly one X-Twilio-AccountSid header with a listed value, else 403.
+   * "any" relays every Twilio account's calls (warned at every synth).
+   */
+  sourceAccountSids: z.union([
+    z.literal(ANY_ACCOUNT),
+    z
+      .array(z.string().regex(ACCOUNT_SID_PATTERN, 'is not a Twilio Account SID ("AC" and 32 lowercase hex digits)'))
+      .min(1, 'is empty; list at least one Account SID, or write "any"'),
+  ]),
+  /**
+   * Digest authentication of initial INVITEs on top of the source and account checks.
+   * @default none — no challenge; TwiML needs no username or password
+   */
+  sourceAuth: z
+    .strictObject({
+      /** The `username` of TwiML `<Sip>`. */
+      username: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "is not a usable SIP user name"),
+      /**
+       * An SSM SecureString parameter the operator creates out of band; its value is the
+       * `password` of TwiML `<Sip>`. Neither cdk.tf.json nor Terraform state ever holds it.
+       */
+      passwordParameter: z
+        .string()
+        .max(1011)
+        .regex(/^\/[A-Za-z0-9_.\-/]+$/, "is not an SSM parameter name starting with /"),
+      /**
+       * The customer managed KMS key that encrypts the parameter; the instances may decrypt
+       * with it only through SSM. @default the AWS managed key aws/ssm
+       */
+      passwordKeyArn: z
+        .string()
+        .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, "is not a KMS key ARN")
+        .optional(),
+    })
+    .optional(),
   /** @default none — shell access is by SSM Session Manager, port 22 stays closed. */
   sshCidr: cidrString.optional(),
   /** @default {} — added to Project, Environment and ManagedBy on every resource. */
@@ -294,6 +355,7 @@ export interface SipSettings {
   readonly tlsPort: number;
   readonly transactionTimeoutMs: number;
   readonly ringTimeoutMs: number;
+  readonly progressTimeoutMs: number;
   readonly children: number;
   readonly peakCallsPerSecond: number;
   /** Shared memory Kamailio needs for peakCallsPerSecond; the instance caps it at half its RAM. */
@@ -308,6 +370,13 @@ export interface LoadBalancingSettings {
   readonly desired: number;
   readonly max: number;
   readonly healthCheckGraceSeconds: number;
+}
+
+export interface SourceAuthSettings {
+  readonly username: string;
+  readonly passwordParameter: string;
+  /** Absent: the parameter is encrypted with the AWS managed key aws/ssm. */
+  readonly passwordKeyArn?: string;
 }
 
 export interface DnsSettings {
@@ -341,6 +410,9 @@ export interface EnvironmentConfig {
   /** Enabled destinations in failover order, as "host" or "host:port". */
   readonly destinations: readonly string[];
   readonly allowedSourceCidrs: readonly string[];
+  /** Twilio accounts whose INVITEs are relayed, or "any". */
+  readonly sourceAccountSids: readonly string[] | typeof ANY_ACCOUNT;
+  readonly sourceAuth?: SourceAuthSettings;
   readonly sshCidr?: string;
   readonly tags: Readonly<Record<string, string>>;
   readonly logLevel: LogLevel;
@@ -482,6 +554,22 @@ function checkCrossFields(p: Parsed, add: AddIssue): void {
     }
   }
 
+  if (p.sip.progressTimeoutMs >= p.sip.ringTimeoutMs) {
+    add(
+      "sip.progressTimeoutMs",
+      `must be shorter than sip.ringTimeoutMs (${p.sip.ringTimeoutMs})`,
+      "lower progressTimeoutMs or raise ringTimeoutMs",
+    );
+  }
+  if (Array.isArray(p.sourceAccountSids)) {
+    const seen = new Map<string, number>();
+    p.sourceAccountSids.forEach((sid, i) => {
+      if (seen.has(sid))
+        add(`sourceAccountSids[${i}]`, `repeats sourceAccountSids[${seen.get(sid)}]`, "list each once");
+      seen.set(sid, i);
+    });
+  }
+
   if (p.sip.ringTimeoutMs <= p.sip.transactionTimeoutMs) {
     add(
       "sip.ringTimeoutMs",
@@ -529,6 +617,8 @@ function resolve(p: Parsed): EnvironmentConfig {
       .filter((d) => d.enabled)
       .map((d) => (d.port ? `${d.host}:${d.port}` : d.host)),
     allowedSourceCidrs: [...TWILIO_SIGNALING_CIDRS, ...p.additionalSourceCidrs],
+    sourceAccountSids: p.sourceAccountSids,
+    sourceAuth: p.sourceAuth,
     sshCidr: p.sshCidr,
     tags: p.tags,
     logLevel: p.logLevel,
@@ -625,4 +715,22 @@ export function parseEnvironments(inputs: readonly unknown[]): EnvironmentConfig
     names.add(cfg.name);
   }
   return configs;
+}
+
+/**
+ * What an environment allows that an operator should not leave in place unnoticed; synth
+ * prints each line for every environment, every time.
+ */
+export function environmentWarnings(cfg: EnvironmentConfig): string[] {
+  const warnings: string[] = [];
+  if (cfg.sourceAccountSids === ANY_ACCOUNT) {
+    warnings.push(
+      `${cfg.name}: sourceAccountSids is "any": calls from every Twilio account are relayed (Twilio's gateways are shared by all its customers)`,
+    );
+  } else if (cfg.sourceAccountSids.includes(PLACEHOLDER_ACCOUNT_SID)) {
+    warnings.push(
+      `${cfg.name}: sourceAccountSids lists the placeholder ${PLACEHOLDER_ACCOUNT_SID}: no real call passes the account lock until you replace it with your source account's SID`,
+    );
+  }
+  return warnings;
 }

@@ -30,3 +30,27 @@ export const TWILIO_SIGNALING_CIDRS: readonly string[] = Object.freeze(Object.va
 
 /** The widest range an environment may add (an Interconnect, a test box): a /24. */
 export const WIDEST_ADDED_SOURCE_PREFIX = 24;
+
+/**
+ * How Twilio writes an Account SID: "AC" and 32 lowercase hex digits. Twilio adds the calling
+ * account's SID as `X-Twilio-AccountSid` to every INVITE it sends for `<Dial><Sip>`, and
+ * refuses custom headers whose name begins with `X-Twilio` (warning 32113, "Header name is
+ * not allowed"), so behind the source-address check the header names the calling account.
+ */
+export const ACCOUNT_SID_PATTERN = /^AC[0-9a-f]{32}$/;
+/** The header the account lock reads. */
+export const ACCOUNT_SID_HEADER = "X-Twilio-AccountSid";
+/** `sourceAccountSids: "any"`: relay calls from every Twilio account (warned at every synth). */
+export const ANY_ACCOUNT = "any";
+/** The obviously fake SID the shipped environments carry until an operator replaces it. */
+export const PLACEHOLDER_ACCOUNT_SID = `AC${"0".repeat(32)}`;
+
+/**
+ * The SIP domain a destination host belongs to: Twilio serves each domain under edge-localized
+ * names too (`acme.sip.ashburn.twilio.com` is `acme.sip.twilio.com` reached through Ashburn),
+ * and the IP Access Control List is set once per domain. Non-Twilio hosts are their own domain.
+ */
+export function twilioSipDomainOf(host: string): string {
+  const match = /^([a-z0-9-]+)\.sip(\.[a-z0-9-]+)?\.twilio\.com$/.exec(host.split(":")[0]);
+  return match ? `${match[1]}.sip.twilio.com` : host.split(":")[0];
+}

@@ -56,7 +56,14 @@ export const SIP_METRIC_FILTERS = {
   Replies4xx: ["SIPLOG", "event=reply", "code=4"],
   Replies5xx: ["SIPLOG", "event=reply", "code=5"],
   Timeouts408: ["SIPLOG", "event=reply", "code=408"],
-  RejectedSources403: ["SIPLOG", "event=reply", "code=403", "origin=proxy"],
+  /** INVITEs from outside Twilio's signaling edges and the environment's added ranges. */
+  RejectedSources403: ["SIPLOG", "event=reply", "code=403", "reason=source"],
+  /** From Twilio, but no X-Twilio-AccountSid, two of them, or an account not in sourceAccountSids. */
+  RejectedAccounts403: ["SIPLOG", "event=reply", "code=403", "reason=account"],
+  /** Digest credentials that do not match sourceAuth. */
+  RejectedAuth403: ["SIPLOG", "event=reply", "code=403", "reason=auth"],
+  /** A source outside the allowed ranges flooded initial requests and is ignored for 5 minutes. */
+  SourcesBanned: ["SIPLOG", "event=banned"],
   /** A destination was silent or answered 500/503 and the call moved to the next one. */
   DestinationFailovers: ["SIPLOG", "event=failover"],
 } as const;
@@ -174,6 +181,7 @@ export class Monitoring extends Construct {
     }
 
     this.sipAlarms();
+    this.bannedSourcesAlarm();
     if (props.target.kind === "single") this.singleInstanceAlarms(props.target.instanceId);
     else this.loadBalancedAlarms(props.target);
     this.dashboard = this.buildDashboard();
@@ -237,6 +245,20 @@ export class Monitoring extends Construct {
           returnData: true,
         },
       ],
+    });
+  }
+
+  private bannedSourcesAlarm(): void {
+    this.alarm("sources-banned", {
+      alarmDescription:
+        "Kamailio banned a source for flooding initial requests. Only Twilio's edges and the added ranges pass the security group, and those are never banned, so a ban means traffic from inside the VPC or a misconfigured extra source: see the SIPLOG event=banned lines (src=) in the Kamailio log group.",
+      namespace: this.namespace,
+      metricName: "SourcesBanned",
+      statistic: "Sum",
+      period: 300,
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: "GreaterThanThreshold",
     });
   }
 
@@ -352,7 +374,12 @@ export class Monitoring extends Construct {
         sip("Timeouts408"),
         sip("DestinationFailovers"),
       ]),
-      widget("Rejected sources (403 from the proxy)", [sip("RejectedSources403")]),
+      widget("Refused by the proxy (403 by reason) and banned sources", [
+        sip("RejectedSources403"),
+        sip("RejectedAccounts403"),
+        sip("RejectedAuth403"),
+        sip("SourcesBanned"),
+      ]),
     ];
     if (target.kind === "single") {
       widgets.push(widget("CPU", [["AWS/EC2", "CPUUtilization", "InstanceId", target.instanceId]], "Average", 300));

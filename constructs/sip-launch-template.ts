@@ -55,6 +55,22 @@ export interface SipProxyNodesProps {
    * @default none — the caller orders boot after egress itself
    */
   readonly egress?: readonly ITerraformDependable[];
+  /** An SSM parameter the nodes read at boot (the digest password). @default none */
+  readonly secretParameter?: SecretParameterAccess;
+}
+
+/** Read access to one SSM SecureString parameter, and nothing else of Parameter Store. */
+export interface SecretParameterAccess {
+  /** Parameter name, starting with "/". */
+  readonly name: string;
+  readonly region: string;
+  /**
+   * The customer managed key that encrypts it; the role may decrypt with it only through SSM.
+   * @default none — the AWS managed key aws/ssm, which needs no grant: "The AWS managed key
+   * for Parameter Store (aws/ssm) grants Decrypt permission to all IAM principals in the AWS
+   * account" (Systems Manager User Guide, "Restricting decryption of SecureString parameter values").
+   */
+  readonly keyArn?: string;
 }
 
 export interface SipLaunchTemplateProps {
@@ -80,6 +96,8 @@ export interface SipLaunchTemplateProps {
    * @default DEBIAN_13_IMAGE — the latest at each launch
    */
   readonly imageId?: string;
+  /** An SSM parameter the instances read at boot. @default none */
+  readonly secretParameter?: SecretParameterAccess;
 }
 
 /**
@@ -102,6 +120,7 @@ export class SipLaunchTemplate extends Construct {
       securityGroupIds: [securityGroupId],
       launchTags: props.launchTags,
       userData: renderNodeUserData(props.node, props.advertisedName ?? publicAddress),
+      secretParameter: props.secretParameter,
     });
   }
 
@@ -139,6 +158,7 @@ export class SipLaunchTemplate extends Construct {
         ],
       }),
     });
+    if (props.secretParameter) this.allowReading(props.secretParameter);
     this.instanceProfile = new IamInstanceProfile(this, "profile", {
       name: `${props.namePrefix}-instance`,
       role: this.role.name,
@@ -183,6 +203,29 @@ export class SipLaunchTemplate extends Construct {
         { resourceType: "volume", tags: launchTags },
       ],
       tags,
+    });
+  }
+
+  private allowReading(parameter: SecretParameterAccess): void {
+    const statements: object[] = [
+      {
+        Effect: "Allow",
+        Action: "ssm:GetParameter",
+        Resource: `arn:aws:ssm:${parameter.region}:*:parameter${parameter.name}`,
+      },
+    ];
+    if (parameter.keyArn) {
+      statements.push({
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: parameter.keyArn,
+        Condition: { StringEquals: { "kms:ViaService": `ssm.${parameter.region}.amazonaws.com` } },
+      });
+    }
+    new IamRolePolicy(this, "role-read-secret", {
+      name: "read-source-auth-password",
+      role: this.role.name,
+      policy: JSON.stringify({ Version: "2012-10-17", Statement: statements }),
     });
   }
 }

@@ -25,6 +25,8 @@ export interface LabAddresses {
   readonly tlsConfigFile?: string;
   /** @default the environment's sip.tlsPort */
   readonly tlsPort?: number;
+  /** Where the lab wrote the digest credentials (needed when the environment has sourceAuth). */
+  readonly sourceAuthFile?: string;
 }
 
 export const DEFAULT_LAB_ADDRESSES: LabAddresses = {
@@ -59,6 +61,10 @@ export function labKamailioConfig(cfg: EnvironmentConfig, addresses: LabAddresse
     tlsPort: addresses.tlsPort ?? node.tlsPort,
     tlsConfigFile: addresses.tlsConfigFile ?? node.tlsConfigFile,
     allowedSourceCidrs: [addresses.allowedSource],
+    sourceAuth: node.sourceAuth && {
+      ...node.sourceAuth,
+      credentialsFile: addresses.sourceAuthFile ?? node.sourceAuth.credentialsFile,
+    },
   });
 }
 

@@ -2,11 +2,16 @@
 //   caller (127.0.0.2, inside the allowed range)  -->  proxy (127.0.0.1)  -->  destination UAS (127.0.0.1)
 //   outsider (127.0.0.3, outside the allowed range)
 // Ports are picked free at start; everything is killed by stop(), which tests call in afterAll.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { EnvironmentConfig } from "../config/schema";
+import { PLACEHOLDER_ACCOUNT_SID } from "../config/twilio";
 import { labKamailioConfig, type Endpoint } from "./config";
 import { startKamailio, type KamailioRunOptions, type RunningKamailio } from "./kamailio";
 import { runSipp, startSipp, type RunningSipp, type SippOptions, type SippResult } from "./sipp";
 import { freePort } from "./sockets";
+import { writeSourceAuthFile } from "./source-auth";
 
 export const CALLER_IP = "127.0.0.2";
 export const OUTSIDER_IP = "127.0.0.3";
@@ -19,7 +24,14 @@ export interface LabOptions {
   /** Transport towards the destination. @default the environment's */
   readonly destinationTransport?: "udp" | "tcp" | "tls";
   readonly kamailio?: KamailioRunOptions;
+  /** The password behind the environment's sourceAuth, if it has one. @default LAB_SOURCE_AUTH_PASSWORD */
+  readonly sourceAuthPassword?: string;
+  /** A nonce secret other than the one derived from the password (instances that disagree). */
+  readonly sourceAuthNonceSecret?: string;
 }
+
+/** What the lab's SSM parameter would hold for an environment with sourceAuth. */
+export const LAB_SOURCE_AUTH_PASSWORD = "lab-only-password";
 
 /** A free port on the caller's address (the allowed range unless told otherwise). */
 async function callerEndpoint(localIp = CALLER_IP): Promise<Endpoint> {
@@ -36,6 +48,9 @@ export class SipLab {
     readonly destinations: readonly Endpoint[],
     readonly config: string,
     private readonly kamailio: RunningKamailio,
+    /** The X-Twilio-AccountSid callers send unless told otherwise: the first listed account. */
+    readonly accountSid: string,
+    private readonly scratch: string,
   ) {}
 
   /** The first destination. */
@@ -56,6 +71,15 @@ export class SipLab {
     while (options.destinationTransport === "tls" && (tlsPort === undefined || taken.has(tlsPort))) {
       tlsPort = await freePort("127.0.0.1");
     }
+    const scratch = mkdtempSync(join(tmpdir(), "sip-lab-"));
+    const sourceAuthFile = cfg.sourceAuth
+      ? writeSourceAuthFile(join(scratch, "source-auth.cfg"), {
+          username: cfg.sourceAuth.username,
+          realm: cfg.stackName,
+          password: options.sourceAuthPassword ?? LAB_SOURCE_AUTH_PASSWORD,
+          nonceSecret: options.sourceAuthNonceSecret,
+        })
+      : undefined;
     const config = labKamailioConfig(cfg, {
       listen: proxy,
       destinations,
@@ -63,9 +87,17 @@ export class SipLab {
       destinationTransport: options.destinationTransport,
       tlsConfigFile: options.tlsConfigFile,
       tlsPort,
+      sourceAuthFile,
     });
-    const kamailio = await startKamailio(config, proxy, options.kamailio);
-    return new SipLab(proxy, destinations, config, kamailio);
+    let kamailio: RunningKamailio;
+    try {
+      kamailio = await startKamailio(config, proxy, options.kamailio);
+    } catch (error) {
+      rmSync(scratch, { recursive: true, force: true });
+      throw error;
+    }
+    const accountSid = cfg.sourceAccountSids === "any" ? PLACEHOLDER_ACCOUNT_SID : cfg.sourceAccountSids[0];
+    return new SipLab(proxy, destinations, config, kamailio, accountSid, scratch);
   }
 
   /** Starts a destination UAS (the first, or destination `index`) and waits until it listens. */
@@ -80,13 +112,25 @@ export class SipLab {
 
   /** Runs a caller to completion from the allowed range (or `localIp`). */
   async call(scenario: string, options: Omit<PeerOptions, "scenario"> = {}): Promise<SippResult> {
-    return runSipp({ ...options, scenario, local: await callerEndpoint(options.localIp), target: this.proxy });
+    return runSipp({
+      ...options,
+      keys: this.callerKeys(options.keys),
+      scenario,
+      local: await callerEndpoint(options.localIp),
+      target: this.proxy,
+    });
+  }
+
+  /** `[account_sid]` in caller scenarios: this lab's account unless the test says otherwise. */
+  private callerKeys(keys: PeerOptions["keys"]): Record<string, string> {
+    return { account_sid: this.accountSid, ...keys };
   }
 
   /** Starts a caller without waiting for it (several callers at once, benchmarks). */
   async startCaller(scenario: string, options: Omit<PeerOptions, "scenario"> = {}): Promise<RunningSipp> {
     const peer = await startSipp({
       ...options,
+      keys: this.callerKeys(options.keys),
       scenario,
       local: await callerEndpoint(options.localIp),
       target: this.proxy,
@@ -118,5 +162,6 @@ export class SipLab {
   async stop(): Promise<void> {
     await Promise.all([...this.peers].map((peer) => peer.stop()));
     await this.kamailio.stop();
+    rmSync(this.scratch, { recursive: true, force: true });
   }
 }

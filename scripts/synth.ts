@@ -6,7 +6,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { buildApp } from "../main";
-import { ConfigError } from "../config/schema";
+import { ConfigError, environmentWarnings } from "../config/schema";
 import { ConstructError } from "../constructs/construct-error";
 import { PolicyViolationError, synthesizeChecked } from "../stacks/policy";
 import { PROJECT_ROOT } from "./lib/terraform";
@@ -37,6 +37,7 @@ function main(): number {
         `synthesized ${cfg.stackName} (${cfg.architecture}, ${count} resources) -> ${relative(process.cwd(), file)}`,
       );
     }
+    for (const warning of configs.flatMap(environmentWarnings)) console.error(`warning: ${warning}`);
     console.log(`${configs.length} environment(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return 0;
   } catch (error) {

@@ -1,8 +1,9 @@
 import { Construct } from "constructs";
-import { Aspects, LocalBackend, S3Backend, TerraformOutput } from "cdktf";
+import { Annotations, Aspects, LocalBackend, S3Backend, TerraformOutput } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
-import type { EnvironmentConfig } from "../config/schema";
+import { environmentWarnings, type EnvironmentConfig } from "../config/schema";
+import { ANY_ACCOUNT, PLACEHOLDER_ACCOUNT_SID, twilioSipDomainOf } from "../config/twilio";
 import { Monitoring, type MonitoringProps } from "../constructs/monitoring";
 import { SipAutoscaling } from "../constructs/sip-autoscaling";
 import { SipInstance } from "../constructs/sip-instance";
@@ -20,6 +21,8 @@ import { ReadableAddressStack } from "./unique-addresses";
 export class SipProxyStack extends ReadableAddressStack {
   constructor(scope: Construct, id: string, cfg: EnvironmentConfig) {
     super(scope, id);
+    // `cdktf synth` prints these; `npm run synth` prints them itself (scripts/synth.ts).
+    for (const warning of environmentWarnings(cfg)) Annotations.of(this).addWarning(warning);
 
     Aspects.of(this).add(new PolicyChecks({ sipPorts: [cfg.sip.port] }));
 
@@ -63,6 +66,11 @@ export class SipProxyStack extends ReadableAddressStack {
       protectAddresses: !cfg.allowElasticIpDestroy,
       tlsPort: cfg.sip.destinationTransport === "tls" ? cfg.sip.tlsPort : undefined,
       node: nodeSettingsFor(cfg),
+      secretParameter: cfg.sourceAuth && {
+        name: cfg.sourceAuth.passwordParameter,
+        region: cfg.region,
+        keyArn: cfg.sourceAuth.passwordKeyArn,
+      },
     };
 
     if (!loadBalancing) {
@@ -148,11 +156,33 @@ export class SipProxyStack extends ReadableAddressStack {
 
   private twimlOutput(cfg: EnvironmentConfig, address: string, dialledAddress: string): string {
     const sipUri = `sip:EXTENSION@${address}:${cfg.sip.port}`;
+    const credentials = cfg.sourceAuth
+      ? ` username="${cfg.sourceAuth.username}" password="${SOURCE_AUTH_PASSWORD_PLACEHOLDER}"`
+      : "";
+    const sip = `<Sip${credentials}>${sipUri}</Sip>`;
     new TerraformOutput(this, "twiml", {
-      value: `<Response><Dial><Sip>${sipUri}</Sip></Dial></Response>`,
-      description: `TwiML for the source number (dials ${dialledAddress}); replace EXTENSION with the user part to dial at the destination.`,
+      value: `<Response><Dial>${sip}</Dial></Response>`,
+      description: `TwiML for the source number (dials ${dialledAddress}); replace EXTENSION with the user part to dial at the destination${cfg.sourceAuth ? ` and ${SOURCE_AUTH_PASSWORD_PLACEHOLDER} with the value of SSM parameter ${cfg.sourceAuth.passwordParameter}` : ""}.`,
     });
-    return sipUri;
+    return sip;
+  }
+
+  /** The Twilio SIP domains whose IP ACL must list the proxy's egress addresses. */
+  private static aclDomains(cfg: EnvironmentConfig): string {
+    return [...new Set(cfg.destinations.map(twilioSipDomainOf))].join(", ");
+  }
+
+  /** Steps every architecture shares: the account lock's placeholder, if still there. */
+  private static accountStep(cfg: EnvironmentConfig): string[] {
+    if (cfg.sourceAccountSids === ANY_ACCOUNT) {
+      return ['Account lock is OFF (sourceAccountSids: "any"): calls from every Twilio account are relayed.'];
+    }
+    if (cfg.sourceAccountSids.includes(PLACEHOLDER_ACCOUNT_SID)) {
+      return [
+        `Replace the placeholder ${PLACEHOLDER_ACCOUNT_SID} in sourceAccountSids (config/environments/${cfg.name}.ts) with the source account's SID and deploy again: until then every call is refused with 403.`,
+      ];
+    }
+    return [];
   }
 
   private singleInstanceOutputs(cfg: EnvironmentConfig, proxy: SipInstance, address: string): void {
@@ -174,18 +204,20 @@ export class SipProxyStack extends ReadableAddressStack {
       value: `aws ssm start-session --region ${cfg.region} --target ${proxy.instance.id}`,
       description: "Shell on the instance through SSM Session Manager (no SSH needed).",
     });
-    const sipUri = this.twimlOutput(cfg, address, "the Elastic IP");
+    const sip = this.twimlOutput(cfg, address, "the Elastic IP");
+    const domains = SipProxyStack.aclDomains(cfg);
     new TerraformOutput(this, "twilio_ip_acl", {
       value: `${ip}/32`,
-      description: `Entry for the IP Access Control List of ${cfg.destinationDomain}.`,
+      description: `Entry for the IP Access Control List of ${domains}.`,
     });
     new TerraformOutput(this, "next_steps", {
-      value: [
-        `1. Destination account: add ${ip}/32 to the IP Access Control List of ${cfg.destinationDomain}.`,
-        `2. Source account: point the phone number at TwiML <Dial><Sip>${sipUri}</Sip></Dial>.`,
-        `3. Wait for setup (about 3 minutes): ${cfg.region} instance ${proxy.instance.id}, check /var/log/sip-proxy-setup.log for "setup complete".`,
-        "4. Place a test call; Kamailio's per-call log is /var/log/kamailio.log (lines starting SIPLOG).",
-      ].join("\n"),
+      value: numbered([
+        ...SipProxyStack.accountStep(cfg),
+        `Destination account: add ${ip}/32 to the IP Access Control List of ${domains}.`,
+        `Source account: point the phone number at TwiML <Dial>${sip}</Dial>.`,
+        `Wait for setup (about 3 minutes): ${cfg.region} instance ${proxy.instance.id}, check /var/log/sip-proxy-setup.log for "setup complete".`,
+        "Place a test call; Kamailio's per-call log is /var/log/kamailio.log (lines starting SIPLOG).",
+      ]),
       description: "What to do after deploying.",
     });
   }
@@ -209,20 +241,27 @@ export class SipProxyStack extends ReadableAddressStack {
       value: proxies.targetGroup.arn,
       description: "NLB target group: which instances are healthy and receiving calls.",
     });
-    const sipUri = this.twimlOutput(cfg, address, "the NLB");
+    const sip = this.twimlOutput(cfg, address, "the NLB");
     const acl = natIps.map((ip) => `${ip}/32`);
+    const domains = SipProxyStack.aclDomains(cfg);
     new TerraformOutput(this, "twilio_ip_acl", {
       value: acl,
-      description: `Entries for the IP Access Control List of ${cfg.destinationDomain}: every NAT gateway IP, never the NLB IP.`,
+      description: `Entries for the IP Access Control List of ${domains}: every NAT gateway IP, never the NLB IP.`,
     });
     new TerraformOutput(this, "next_steps", {
-      value: [
-        `1. Destination account: add each NAT gateway IP as /32 to the IP Access Control List of ${cfg.destinationDomain}: ${acl.join(", ")}. Do NOT add the NLB IP: calls leave through NAT.`,
-        `2. Source account: point the phone number at TwiML <Dial><Sip>${sipUri}</Sip></Dial>.`,
-        `3. Wait for the instances to turn healthy (about 5 minutes): aws elbv2 describe-target-health --region ${cfg.region} --target-group-arn ${proxies.targetGroup.arn}`,
-        "4. Place a test call; each instance logs to /var/log/kamailio.log (lines starting SIPLOG).",
-      ].join("\n"),
+      value: numbered([
+        ...SipProxyStack.accountStep(cfg),
+        `Destination account: add each NAT gateway IP as /32 to the IP Access Control List of ${domains}: ${acl.join(", ")}. Do NOT add the NLB IP: calls leave through NAT.`,
+        `Source account: point the phone number at TwiML <Dial>${sip}</Dial>.`,
+        `Wait for the instances to turn healthy (about 5 minutes): aws elbv2 describe-target-health --region ${cfg.region} --target-group-arn ${proxies.targetGroup.arn}`,
+        "Place a test call; each instance logs to /var/log/kamailio.log (lines starting SIPLOG).",
+      ]),
       description: "What to do after deploying.",
     });
   }
 }
+
+const numbered = (steps: readonly string[]) => steps.map((step, i) => `${i + 1}. ${step}`).join("\n");
+
+/** Stands in for the digest password in the `twiml` output; the real value stays in SSM. */
+export const SOURCE_AUTH_PASSWORD_PLACEHOLDER = "PASSWORD_FROM_SSM";

@@ -32,10 +32,26 @@ export interface KamailioViewModel {
   readonly tlsConfigFile: string;
   /** Sources allowed to start calls (exact subnet match). */
   readonly allowedSourceCidrs: readonly string[];
+  /** Twilio Account SIDs an initial INVITE's X-Twilio-AccountSid must name, or "any". */
+  readonly sourceAccountSids: readonly string[] | "any";
+  /** Digest authentication of initial INVITEs. @default none */
+  readonly sourceAuth?: KamailioSourceAuth;
   readonly logLevel: LogLevel;
   readonly children: number;
   readonly transactionTimeoutMs: number;
   readonly ringTimeoutMs: number;
+  /** How long a destination may stay at 100 Trying before it is failed over. */
+  readonly progressTimeoutMs: number;
+}
+
+export interface KamailioSourceAuth {
+  readonly username: string;
+  readonly realm: string;
+  /**
+   * Kamailio include file defining SOURCE_AUTH_HA1 (MD5 of username:realm:password) and
+   * SOURCE_AUTH_SECRET (the nonce secret); written at boot, never part of the rendered config.
+   */
+  readonly credentialsFile: string;
 }
 
 export interface UserDataViewModel {
@@ -49,6 +65,8 @@ export interface UserDataViewModel {
   readonly sipPort: number;
   readonly sharedMemoryMb: number;
   readonly privateMemoryMb: number;
+  /** Where the boot script reads the digest password and writes Kamailio's credentials. @default none */
+  readonly sourceAuth?: KamailioSourceAuth & { readonly passwordParameter: string };
 }
 
 interface Templates {
@@ -73,6 +91,9 @@ export const TLS_FILES = {
   certificate: "/etc/kamailio/tls/proxy.crt",
   privateKey: "/etc/kamailio/tls/proxy.key",
 } as const;
+
+/** Where the instance writes the digest credentials Kamailio includes (root:kamailio 0640). */
+export const SOURCE_AUTH_FILE = "/etc/kamailio/source-auth.cfg";
 
 export const LOG_FILES = {
   setup: "/var/log/sip-proxy-setup.log",
@@ -123,12 +144,20 @@ export interface ProxyNodeSettings extends Omit<KamailioViewModel, "advertisedAd
   readonly sharedMemoryMb: number;
   readonly privateMemoryMb: number;
   readonly logGroups: UserDataViewModel["logGroups"];
+  /** The SSM parameter holding the digest password, when sourceAuth is on. */
+  readonly sourceAuthPasswordParameter?: string;
 }
 
 /** The kamailio.cfg view of a node: its settings minus what only the boot script uses. */
 export function kamailioView(node: ProxyNodeSettings, advertisedAddress: string): KamailioViewModel {
-  const { sharedMemoryMb: _shm, privateMemoryMb: _pkg, logGroups: _logs, ...kamailio } = node;
-  void [_shm, _pkg, _logs];
+  const {
+    sharedMemoryMb: _shm,
+    privateMemoryMb: _pkg,
+    logGroups: _logs,
+    sourceAuthPasswordParameter: _password,
+    ...kamailio
+  } = node;
+  void [_shm, _pkg, _logs, _password];
   return { ...kamailio, advertisedAddress };
 }
 
@@ -142,5 +171,9 @@ export function renderNodeUserData(node: ProxyNodeSettings, advertisedAddress: s
     sipPort: node.sipPort,
     sharedMemoryMb: node.sharedMemoryMb,
     privateMemoryMb: node.privateMemoryMb,
+    sourceAuth:
+      node.sourceAuth && node.sourceAuthPasswordParameter
+        ? { ...node.sourceAuth, passwordParameter: node.sourceAuthPasswordParameter }
+        : undefined,
   });
 }

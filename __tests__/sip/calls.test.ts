@@ -134,7 +134,9 @@ describe("SIP calls through the proxy (UDP)", () => {
     expect(received(callee)).toEqual([]);
     const callId = headerValues(sent(caller)[0], "Call-ID")[0];
     expect(lab.siplog(callId)).toContainEqual(
-      expect.stringMatching(/^SIPLOG event=reply code=403 method=INVITE src=127\.0\.0\.3 .* origin=proxy$/),
+      expect.stringMatching(
+        /^SIPLOG event=reply code=403 method=INVITE src=127\.0\.0\.3 .* origin=proxy reason=source$/,
+      ),
     );
   });
 
@@ -145,6 +147,7 @@ describe("SIP calls through the proxy (UDP)", () => {
       `INVITE sip:${lab.proxy.host}:${lab.proxy.port} SIP/2.0`,
       `Via: SIP/2.0/UDP LOCAL_ADDRESS:LOCAL_PORT;branch=z9hG4bK-${callId}`,
       "Max-Forwards: 70",
+      `X-Twilio-AccountSid: ${lab.accountSid}`,
       `From: <sip:caller@LOCAL_ADDRESS>;tag=${callId}`,
       `To: <sip:${lab.proxy.host}:${lab.proxy.port}>`,
       `Call-ID: ${callId}`,
@@ -198,7 +201,10 @@ describe("SIP calls through the proxy (UDP)", () => {
   });
 
   it("keeps a re-INVITE inside the dialog on the recorded route", async () => {
-    const { caller, callee } = await completedCall(lab, "uas-reinvite.xml", "uac-reinvite.xml");
+    const { caller, callee } = await completedCall(lab, "uas-reinvite.xml", "uac-reinvite.xml", {
+      destination: { vars: { reinvite_code: "200", reinvite_reason: "OK" } },
+      caller: { vars: { reinvite_code: "200" } },
+    });
     expect(kinds(received(callee))).toEqual(["INVITE/INVITE", "ACK/ACK", "INVITE/INVITE", "ACK/ACK", "BYE/BYE"]);
     const reinvite = received(callee)[2];
     expect(reinvite.startLine).toMatch(/^INVITE sip:callee@127\.0\.0\.1:\d+;transport=UDP SIP\/2\.0$/);

@@ -175,7 +175,7 @@ describe("load-balanced architecture", () => {
       records: ["${aws_eip.proxy_nlb_us_west_2a.public_ip}", "${aws_eip.proxy_nlb_us_west_2b.public_ip}"],
     });
     expect(named.json.output?.twiml.value).toBe(
-      "<Response><Dial><Sip>sip:EXTENSION@sip.example.com:5070</Sip></Dial></Response>",
+      '<Response><Dial><Sip username="lb-proxy" password="PASSWORD_FROM_SSM">sip:EXTENSION@sip.example.com:5070</Sip></Dial></Response>',
     );
   });
 

@@ -125,7 +125,7 @@ describe("Monitoring, load-balanced", () => {
         "NLB flows (UDP and TCP)",
         "SIP replies by class",
         "408 timeouts and failovers (destination silent or failing)",
-        "Rejected sources (403 from the proxy)",
+        "Refused by the proxy (403 by reason) and banned sources",
       ]),
     );
     expect(body.widgets.every((w) => w.properties.region === "us-east-1")).toBe(true);

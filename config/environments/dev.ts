@@ -1,4 +1,5 @@
 import type { EnvironmentInput } from "../schema";
+import { PLACEHOLDER_ACCOUNT_SID } from "../twilio";
 
 /**
  * Development: one instance behind its own Elastic IP. Cheapest way to prove a call path;
@@ -10,6 +11,8 @@ export const dev: EnvironmentInput = {
   availabilityZones: ["us-east-1a"],
   architecture: "single",
   destinationDomain: "example-dev.sip.twilio.com",
+  // Replace with the SID of the Twilio account whose numbers dial the proxy.
+  sourceAccountSids: [PLACEHOLDER_ACCOUNT_SID],
   tags: { Owner: "voice-team" },
   logLevel: "info",
 };

@@ -1,4 +1,5 @@
 import type { EnvironmentInput } from "../schema";
+import { PLACEHOLDER_ACCOUNT_SID } from "../twilio";
 
 /**
  * Production: three zones, 2..10 proxies behind one NLB. One NAT gateway per zone, so a
@@ -12,6 +13,8 @@ export const prod: EnvironmentInput = {
   architecture: "load-balanced",
   vpcCidr: "10.30.0.0/16",
   destinationDomain: "example-prod.sip.twilio.com",
+  // Replace with the SID of the Twilio account whose numbers dial the proxy.
+  sourceAccountSids: [PLACEHOLDER_ACCOUNT_SID],
   natGateways: "per-az",
   autoscaling: { min: 2, desired: 2, max: 10 },
   tags: { Owner: "voice-team" },

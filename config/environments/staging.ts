@@ -1,4 +1,5 @@
 import type { EnvironmentInput } from "../schema";
+import { PLACEHOLDER_ACCOUNT_SID } from "../twilio";
 
 /**
  * Staging: the production architecture at the smallest useful size, in one zone. Proves
@@ -11,6 +12,8 @@ export const staging: EnvironmentInput = {
   architecture: "load-balanced",
   vpcCidr: "10.20.0.0/16",
   destinationDomain: "example-staging.sip.twilio.com",
+  // Replace with the SID of the Twilio account whose numbers dial the proxy.
+  sourceAccountSids: [PLACEHOLDER_ACCOUNT_SID],
   natGateways: "single",
   autoscaling: { min: 2, max: 4 },
   tags: { Owner: "voice-team" },
