@@ -734,3 +734,13 @@ export function environmentWarnings(cfg: EnvironmentConfig): string[] {
   }
   return warnings;
 }
+
+/**
+ * The longest a caller waits for the proxy's 408 when no destination ever rings: each
+ * destination gets transactionTimeoutMs for a first reply, and a 100 Trying arriving just
+ * before that buys it progressTimeoutMs more. One address is tried per destination name,
+ * however many A records it has (use_dns_failover is off in kamailio.cfg).
+ */
+export function worstCaseTimeToFinalMs(cfg: EnvironmentConfig): number {
+  return cfg.destinations.length * (cfg.sip.transactionTimeoutMs + cfg.sip.progressTimeoutMs);
+}

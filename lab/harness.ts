@@ -21,6 +21,12 @@ export interface LabOptions {
   readonly tlsConfigFile?: string;
   /** Destinations in failover order, each a SIPp peer on its own port. @default 1 */
   readonly destinationCount?: number;
+  /**
+   * Destinations dialled by name instead of 127.0.0.1 (index → a `*.lab.test` name, see
+   * LAB_HOST_NAME); the test puts the name's A records into Kamailio's DNS cache.
+   * @default none
+   */
+  readonly destinationNames?: Readonly<Record<number, string>>;
   /** Transport towards the destination. @default the environment's */
   readonly destinationTransport?: "udp" | "tcp" | "tls";
   readonly kamailio?: KamailioRunOptions;
@@ -82,7 +88,7 @@ export class SipLab {
       : undefined;
     const config = labKamailioConfig(cfg, {
       listen: proxy,
-      destinations,
+      destinations: destinations.map((d, i) => ({ ...d, host: options.destinationNames?.[i] ?? d.host })),
       allowedSource: `${CALLER_IP}/32`,
       destinationTransport: options.destinationTransport,
       tlsConfigFile: options.tlsConfigFile,
@@ -145,6 +151,11 @@ export class SipLab {
 
   kamailioLog(): string {
     return this.kamailio.log();
+  }
+
+  /** A Kamailio RPC command (kamcmd), e.g. rpc("dns.add_a", name, ttl, address). */
+  rpc(...args: string[]): string {
+    return this.kamailio.rpc(...args);
   }
 
   kamailioRunning(): boolean {

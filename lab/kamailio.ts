@@ -6,7 +6,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { createSocket } from "node:dgram";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { kamailioArgv, kamailioWithJournalArgv, removeLabCgroup, type JournaldLimit } from "./roots";
+import { kamailioArgv, kamcmdArgv, kamailioWithJournalArgv, removeLabCgroup, type JournaldLimit } from "./roots";
 
 export interface CheckResult {
   readonly ok: boolean;
@@ -33,6 +33,8 @@ export interface RunningKamailio {
   log(): string;
   /** True once the main process has gone (a crash, if stop() was not called). */
   exited(): boolean;
+  /** Runs an RPC command through the ctl module's socket (as `kamcmd` does on an instance). */
+  rpc(...args: string[]): string;
   stop(): Promise<void>;
 }
 
@@ -167,9 +169,16 @@ export async function startKamailio(
       /* not up yet */
     }
   }
+  const rpc = (...command: string[]): string => {
+    const [kamcmd, ...kamcmdArgs] = kamcmdArgv(join(dir, "kamailio_ctl"), command);
+    const result = spawnSync(kamcmd, kamcmdArgs, { encoding: "utf8", timeout: 5000 });
+    if (result.status !== 0) throw new Error(`kamcmd ${command.join(" ")} failed: ${result.stdout}${result.stderr}`);
+    return result.stdout;
+  };
   return {
     pid: child.pid!,
     log: currentLog,
+    rpc,
     stop,
     exited: () => child.exitCode !== null || child.signalCode !== null,
   };

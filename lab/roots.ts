@@ -69,6 +69,11 @@ export function kamailioArgv(args: readonly string[]): string[] {
   return inRootArgv(kamailioRoot(), ["/usr/sbin/kamailio", ...args]);
 }
 
+/** `kamcmd` from the same root, talking to a lab Kamailio's ctl socket. */
+export function kamcmdArgv(socket: string, args: readonly string[]): string[] {
+  return inRootArgv(kamailioRoot(), ["/usr/sbin/kamcmd", "-s", `unix:${socket}`, ...args]);
+}
+
 /** journald's rate limit in the lab: as deployed (off), or journald's default (10,000 per 30 s). */
 export type JournaldLimit = "deployed" | "journald-default";
 
