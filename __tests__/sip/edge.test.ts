@@ -104,6 +104,19 @@ describe("the SIP edge", () => {
     expect({ exitCode: caller.exitCode, errors: caller.errors }).toEqual({ exitCode: 0, errors: "" });
   });
 
+  it("relays all of 100 hang-ups the destination sends at 20 calls/s: in-dialog requests are never flood-banned", async () => {
+    // The destination (127.0.0.1) is outside the allowed range, as a Twilio edge other than
+    // the caller's may be; its BYEs are in-dialog requests, which pike must never count.
+    const uas = await lab.destinationPeer("uas-hangup.xml", { calls: 100, pauseMs: 100, timeoutSeconds: 40 });
+    const caller = await lab.call("uac-callee-hangup.xml", { calls: 100, rate: 20, trace: false, timeoutSeconds: 40 });
+    const callee = await uas.finish();
+    expect({ exitCode: caller.exitCode, errors: caller.errors }).toEqual({ exitCode: 0, errors: "" });
+    expect(callee.exitCode).toBe(0);
+    // SIPp's scenario screen: all 100 BYEs reached the caller.
+    expect(caller.stdout).toMatch(/BYE <-+\s+100\s/);
+    expect(lab.kamailioLog()).not.toContain(`event=banned src=127.0.0.1`);
+  });
+
   it("survives 2,400 malformed datagrams and broken TCP streams, and the next call succeeds", async () => {
     const messages = malformedMessages(2400);
     await sendDatagrams(messages.slice(0, 2000), lab.proxy, CALLER_IP);
