@@ -17,8 +17,11 @@ export interface LabAddresses {
    * order: local SIPp peers. @default [127.0.0.1:5070]
    */
   readonly destinations: readonly Endpoint[];
-  /** The stand-in for Twilio's signaling ranges. @default 127.0.0.2/32 */
-  readonly allowedSource: string;
+  /**
+   * The stand-in for Twilio's signaling ranges, or "as deployed" to keep the environment's
+   * own list (Twilio's edges plus additions; only inside a network namespace). @default 127.0.0.2/32
+   */
+  readonly allowedSource: string | "as deployed";
   /** @default the environment's sip.destinationTransport */
   readonly destinationTransport?: "udp" | "tcp" | "tls";
   /** Kamailio's tls.cfg for the lab (needed with "tls"). @default the instance path */
@@ -52,13 +55,26 @@ export function assertLoopback(what: string, host: string): void {
   if (!LOOPBACK.test(host)) throw new LabInputError(`${what} must be a 127.0.0.0/8 address, got ${host}`);
 }
 
-export function labKamailioConfig(cfg: EnvironmentConfig, addresses: LabAddresses = DEFAULT_LAB_ADDRESSES): string {
-  assertLoopback("listen address", addresses.listen.host);
+/**
+ * `where`: "loopback" (addresses must be 127/8) or "namespace" (any address: the caller
+ * runs Kamailio and its peers inside a network namespace it created, see lab/netns.ts).
+ */
+export function labKamailioConfig(
+  cfg: EnvironmentConfig,
+  addresses: LabAddresses = DEFAULT_LAB_ADDRESSES,
+  where: "loopback" | "namespace" = "loopback",
+): string {
+  const check = where === "loopback" ? assertLoopback : () => undefined;
+  check("listen address", addresses.listen.host);
   if (addresses.destinations.length === 0) throw new LabInputError("the lab needs at least one destination");
   for (const d of addresses.destinations) {
-    if (!LAB_HOST_NAME.test(d.host)) assertLoopback("destination address", d.host);
+    if (!LAB_HOST_NAME.test(d.host)) check("destination address", d.host);
   }
-  assertLoopback("allowed source", addresses.allowedSource.split("/")[0]);
+  if (addresses.allowedSource === "as deployed") {
+    if (where === "loopback") throw new LabInputError("the deployed source list needs a network namespace");
+  } else {
+    check("allowed source", addresses.allowedSource.split("/")[0]);
+  }
   const node = kamailioView(nodeSettingsFor(cfg), addresses.listen.host);
   return renderTemplate("kamailio", {
     ...node,
@@ -67,7 +83,7 @@ export function labKamailioConfig(cfg: EnvironmentConfig, addresses: LabAddresse
     destinationTransport: addresses.destinationTransport ?? node.destinationTransport,
     tlsPort: addresses.tlsPort ?? node.tlsPort,
     tlsConfigFile: addresses.tlsConfigFile ?? node.tlsConfigFile,
-    allowedSourceCidrs: [addresses.allowedSource],
+    allowedSourceCidrs: addresses.allowedSource === "as deployed" ? node.allowedSourceCidrs : [addresses.allowedSource],
     sourceAuth: node.sourceAuth && {
       ...node.sourceAuth,
       credentialsFile: addresses.sourceAuthFile ?? node.sourceAuth.credentialsFile,

@@ -6,6 +6,8 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { createSocket } from "node:dgram";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { NetworkNamespace } from "./netns";
+import { waitForSocket } from "./sockets";
 import { kamailioArgv, kamcmdArgv, kamailioWithJournalArgv, removeLabCgroup, type JournaldLimit } from "./roots";
 
 export interface CheckResult {
@@ -83,6 +85,11 @@ export interface KamailioRunOptions {
   readonly logging?: "stderr" | "journal";
   /** With "journal": journald's rate limit as deployed (off) or journald's default. @default "deployed" */
   readonly journaldLimit?: JournaldLimit;
+  /**
+   * Run Kamailio inside this network namespace; readiness is then its bound UDP socket,
+   * since the host cannot reach addresses inside. @default the host's
+   */
+  readonly netns?: NetworkNamespace;
 }
 
 export async function startKamailio(
@@ -115,9 +122,10 @@ export async function startKamailio(
     "-P",
     join(dir, "pid"),
   ];
-  const [cmd, ...args] = journal
+  const argv = journal
     ? kamailioWithJournalArgv(kamailioArgs, exportFile, options.journaldLimit)
     : kamailioArgv(kamailioArgs);
+  const [cmd, ...args] = options.netns ? options.netns.argv(argv) : argv;
   const child: ChildProcess = spawn(cmd, args, {
     detached: true,
     stdio: options.logFile ? ["ignore", logFd!, logFd!] : ["ignore", "pipe", "pipe"],
@@ -163,7 +171,8 @@ export async function startKamailio(
       throw new Error(`kamailio did not answer OPTIONS within ${timeoutMs} ms:\n${currentLog()}`);
     }
     try {
-      await sipRequest(optionsRequest(listen), listen, listen.host, 200);
+      if (options.netns) await waitForSocket("udp", listen, 200, `/proc/${child.pid}/net`);
+      else await sipRequest(optionsRequest(listen), listen, listen.host, 200);
       break;
     } catch {
       /* not up yet */

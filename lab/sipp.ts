@@ -7,6 +7,7 @@ import { join } from "node:path";
 import type { Endpoint } from "./config";
 import { parseSippTrace, type SipMessage } from "./trace";
 import { waitForSocket } from "./sockets";
+import type { NetworkNamespace } from "./netns";
 
 export const SCENARIO_DIR = join(__dirname, "scenarios");
 
@@ -36,6 +37,8 @@ export interface SippOptions {
   readonly vars?: Readonly<Record<string, string>>;
   readonly keys?: Readonly<Record<string, string>>;
   readonly extraArgs?: readonly string[];
+  /** Run SIPp inside this network namespace. @default the host's */
+  readonly netns?: NetworkNamespace;
 }
 
 export interface SippResult {
@@ -98,7 +101,8 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 /** Starts SIPp; for a UAS, resolves once its socket is bound. */
 export async function startSipp(o: SippOptions): Promise<RunningSipp> {
   const dir = mkdtempSync(join(tmpdir(), "sipp-"));
-  const child = spawn("sipp", argsFor(o, dir), { cwd: dir, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const [cmd, ...args] = o.netns ? o.netns.argv(["sipp", ...argsFor(o, dir)]) : ["sipp", ...argsFor(o, dir)];
+  const child = spawn(cmd, args, { cwd: dir, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -149,7 +153,7 @@ export async function startSipp(o: SippOptions): Promise<RunningSipp> {
   if (!o.target) {
     try {
       await Promise.race([
-        waitForSocket(o.transport ?? "udp", o.local, 5000),
+        waitForSocket(o.transport ?? "udp", o.local, 5000, o.netns ? `/proc/${child.pid}/net` : undefined),
         spawnError,
         exited.then(() => {
           throw new Error(`sipp exited before binding ${o.local.host}:${o.local.port}:\n${stdout}`);

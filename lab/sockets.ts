@@ -31,9 +31,12 @@ function hexEndpoint({ host, port }: Endpoint): string {
   return `${ip}:${port.toString(16).padStart(4, "0").toUpperCase()}`;
 }
 
-/** True when something has bound (UDP) or listens on (TCP) the endpoint. */
-export function isBound(transport: "udp" | "tcp", endpoint: Endpoint): boolean {
-  const table = readFileSync(`/proc/net/${transport}`, "utf8");
+/**
+ * True when something has bound (UDP) or listens on (TCP) the endpoint. `procNet` picks the
+ * network namespace: `/proc/<pid>/net` is the table of the namespace that process is in.
+ */
+export function isBound(transport: "udp" | "tcp", endpoint: Endpoint, procNet = "/proc/net"): boolean {
+  const table = readFileSync(`${procNet}/${transport}`, "utf8");
   const wanted = hexEndpoint(endpoint);
   const any = `00000000:${wanted.split(":")[1]}`;
   return table
@@ -47,9 +50,14 @@ export function isBound(transport: "udp" | "tcp", endpoint: Endpoint): boolean {
     });
 }
 
-export async function waitForSocket(transport: "udp" | "tcp", endpoint: Endpoint, timeoutMs: number): Promise<void> {
+export async function waitForSocket(
+  transport: "udp" | "tcp",
+  endpoint: Endpoint,
+  timeoutMs: number,
+  procNet?: string,
+): Promise<void> {
   const started = Date.now();
-  while (!isBound(transport, endpoint)) {
+  while (!isBound(transport, endpoint, procNet)) {
     if (Date.now() - started > timeoutMs) {
       throw new Error(`nothing bound to ${transport} ${endpoint.host}:${endpoint.port} after ${timeoutMs} ms`);
     }
