@@ -7,6 +7,7 @@ import { parseEnvironment } from "../../config/schema";
 import { bootProblems, failedLoudly, type ExpectedNode } from "../../lab/boot/checks";
 import { AWS_URLS, BOOT_INSTANCE, bootUserData, type BootFaults, type BootResult } from "../../lab/boot/harness";
 import { nodeSettingsFor } from "../../config/node-settings";
+import { sourceAuthInclude } from "../../lab/source-auth";
 import { renderNodeUserData } from "../../templates/render";
 import { requireTool } from "../tools/require-tool";
 
@@ -120,6 +121,54 @@ describe("a first boot when the world misbehaves", () => {
     expect(failedLoudly(result)).toBe(true);
     expect(result.console).toMatch(/FAILED: installed Kamailio is '6\.0\.\d+', but the tests ran 5\.8\.x/);
     expect(result.units.find((u) => u.unit === "kamailio.service")?.running ?? false).toBe(false);
+  });
+});
+
+describe("a first boot with digest authentication (sourceAuth)", () => {
+  const parameter = "/sip-proxy/dev/source-auth-password";
+  // Quotes, a dollar and a space: the password must reach the hash byte for byte.
+  const password = `it's a "$ecret" pass`;
+  const authCfg = parseEnvironment({
+    ...environments.find((e) => e.name === "dev")!,
+    sourceAuth: { username: "twilio-source", passwordParameter: parameter },
+  });
+  const authUserData = renderNodeUserData(nodeSettingsFor(authCfg), "203.0.113.10");
+  let result: BootResult;
+  beforeAll(async () => {
+    result = await bootUserData(authUserData, {}, { ssmParameters: { [parameter]: password } });
+  });
+
+  it("reads the password from SSM with a signed, decrypting GetParameter and starts Kamailio", () => {
+    expect(bootProblems(result, expected)).toEqual([]);
+    const calls = result.requests.filter((r) => r.service === "ssm");
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ signed: true, target: "AmazonSSM.GetParameter" });
+    expect(JSON.parse(calls[0].body!)).toEqual({ Name: parameter, WithDecryption: true });
+  });
+
+  it("gives Kamailio the password's HA1 and the shared nonce secret in a file only root and kamailio can read", () => {
+    expect(result.file("etc/kamailio/source-auth.cfg")).toBe(
+      sourceAuthInclude({ username: "twilio-source", realm: authCfg.stackName, password }),
+    );
+    expect(result.access("etc/kamailio/source-auth.cfg")).toEqual({ mode: 0o640, group: "kamailio" });
+  });
+
+  it("never writes the password where it could be read: config, unit, process list, logs", () => {
+    const places = [
+      result.file("etc/kamailio/kamailio.cfg"),
+      result.file("etc/systemd/system/kamailio.service.d/sip-proxy.conf"),
+      result.file("var/log/sip-proxy-setup.log"),
+      result.console,
+      ...result.units.map((u) => u.commandLine),
+    ];
+    expect(places.filter((text) => text?.includes("$ecret"))).toEqual([]);
+  });
+
+  it("stops before starting Kamailio, loudly, when the parameter cannot be read", async () => {
+    const missing = await bootUserData(authUserData, {}, { ssmParameters: {} });
+    expect(failedLoudly(missing)).toBe(true);
+    expect(missing.console).toContain(`FAILED: could not read SSM parameter ${parameter}`);
+    expect(missing.units.find((u) => u.unit === "kamailio.service")?.running ?? false).toBe(false);
   });
 });
 

@@ -35,6 +35,8 @@ export interface StubConfig {
     readonly downloads: Record<string, string>;
     /** "https://host/path" → how many times to answer 503 before serving it ("always": never). */
     readonly failures?: Record<string, number | "always">;
+    /** SSM parameters GetParameter answers (name → value); any other name is ParameterNotFound. */
+    readonly parameters?: Record<string, string>;
   };
 }
 
@@ -127,6 +129,35 @@ const aws = createHttpsServer(
           ok ? "<CreateTagsResponse><return>true</return></CreateTagsResponse>" : "",
           "text/xml",
         );
+      });
+      return;
+    }
+    // SSM JSON API (the digest password): GetParameter, signed, decrypted, of a known name.
+    if (/^https:\/\/ssm\.[a-z0-9-]+\.amazonaws\.com\/$/.test(url)) {
+      let body = "";
+      req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      req.on("end", () => {
+        const signed = String(req.headers.authorization ?? "").startsWith("AWS4-HMAC-SHA256 ");
+        const target = String(req.headers["x-amz-target"] ?? "");
+        const input = JSON.parse(body || "{}") as { Name?: string; WithDecryption?: boolean };
+        const value = input.Name === undefined ? undefined : config.aws.parameters?.[input.Name];
+        const ok = signed && target === "AmazonSSM.GetParameter" && value !== undefined;
+        appendFileSync(
+          config.requestLog,
+          `${JSON.stringify({ t: Date.now(), service: "ssm", body, signed, target })}\n`,
+        );
+        record("aws", req, ok ? 200 : 400);
+        const answer = ok
+          ? {
+              Parameter: {
+                Name: input.Name,
+                Type: "SecureString",
+                Value: input.WithDecryption ? value : "AQICAH-encrypted",
+                Version: 1,
+              },
+            }
+          : { __type: "ParameterNotFound", message: "" };
+        reply(res, ok ? 200 : 400, JSON.stringify(answer), "application/x-amz-json-1.1");
       });
       return;
     }

@@ -3,7 +3,7 @@
 // (IMDSv2, a Debian mirror with the packages the script installs, the AWS download and API
 // endpoints) and nothing else: no route leaves it. Failures can be injected per service.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { currentRoot, runCommand } from "../debian-root";
@@ -30,7 +30,14 @@ export const AWS_URLS = {
   ssmAgent: `https://s3.${BOOT_INSTANCE.region}.amazonaws.com/amazon-ssm-${BOOT_INSTANCE.region}/latest/debian_amd64/amazon-ssm-agent.deb`,
   cloudwatchAgent: `https://amazoncloudwatch-agent-${BOOT_INSTANCE.region}.s3.${BOOT_INSTANCE.region}.amazonaws.com/debian/amd64/latest/amazon-cloudwatch-agent.deb`,
   ec2: `https://ec2.${BOOT_INSTANCE.region}.amazonaws.com/`,
+  ssm: `https://ssm.${BOOT_INSTANCE.region}.amazonaws.com/`,
 } as const;
+
+/** What exists in the instance's AWS account besides the stand-ins' downloads. */
+export interface BootWorld {
+  /** SSM parameters (name → value) the role may read. @default none */
+  readonly ssmParameters?: Readonly<Record<string, string>>;
+}
 
 export interface BootFaults {
   /** IMDS resets this many connections first (it is not ready yet). */
@@ -51,6 +58,7 @@ export interface RequestRecord {
   readonly reset?: boolean;
   readonly body?: string;
   readonly signed?: boolean;
+  readonly target?: string;
 }
 
 export interface UnitRecord {
@@ -75,6 +83,8 @@ export interface BootResult {
   readonly rmemMax: number;
   /** One of EVIDENCE_FILES as the boot left it (undefined when the boot did not write it). */
   file(path: (typeof EVIDENCE_FILES)[number]): string | undefined;
+  /** Permission bits and group name of one of EVIDENCE_FILES (undefined when absent). */
+  access(path: (typeof EVIDENCE_FILES)[number]): { readonly mode: number; readonly group: string } | undefined;
 }
 
 /** Files of the instance a boot test may look at, read before the copy is thrown away. */
@@ -89,6 +99,7 @@ export const EVIDENCE_FILES = [
   "opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json",
   "var/log/amazon-cloudwatch-agent-ctl.calls",
   "var/log/sleep-standin.log",
+  "etc/kamailio/source-auth.cfg",
 ] as const;
 
 /**
@@ -134,7 +145,11 @@ let nextNamespace = 0;
  * Boots `userData` in a fresh copy of the EC2 image root and returns what happened. The
  * namespace, servers and mounts are torn down before it returns, also on failure.
  */
-export async function bootUserData(userData: string, faults: BootFaults = {}): Promise<BootResult> {
+export async function bootUserData(
+  userData: string,
+  faults: BootFaults = {},
+  world: BootWorld = {},
+): Promise<BootResult> {
   if (process.getuid?.() !== 0) throw new Error("the boot test needs root (network namespace, chroot, mounts)");
   const image = currentRoot("ec2-image");
   const repo = `${image}.extras/repo`;
@@ -201,6 +216,7 @@ export async function bootUserData(userData: string, faults: BootFaults = {}): P
         certificate: certs.cert,
         privateKey: certs.key,
         downloads: { [AWS_URLS.ssmAgent]: agents.ssm, [AWS_URLS.cloudwatchAgent]: agents.cloudwatch },
+        parameters: { ...world.ssmParameters },
         failures: Object.fromEntries(
           Object.entries(faults.awsFailures ?? {}).map(([name, count]) => [
             AWS_URLS[name as keyof typeof AWS_URLS],
@@ -251,6 +267,18 @@ export async function bootUserData(userData: string, faults: BootFaults = {}): P
     const upper = join(work, "upper");
     const read = (path: string) => (existsSync(path) ? readFileSync(path, "utf8") : undefined);
     const evidence = new Map(EVIDENCE_FILES.map((path) => [path, read(join(upper, path))]));
+    const groups = new Map(
+      (read(join(upper, "etc/group")) ?? read(join(image, "etc/group")) ?? "")
+        .split("\n")
+        .map((line) => line.split(":"))
+        .map(([name, , gid]) => [Number(gid), name] as const),
+    );
+    const access = new Map(
+      EVIDENCE_FILES.filter((path) => existsSync(join(upper, path))).map((path) => {
+        const stat = statSync(join(upper, path));
+        return [path, { mode: stat.mode & 0o7777, group: groups.get(stat.gid) ?? String(stat.gid) }] as const;
+      }),
+    );
     const [started, ended] = readFileSync(join(work, "timing"), "utf8").trim().split(" ").map(Number);
     return {
       exitCode: Number(readFileSync(join(work, "exit-code"), "utf8")),
@@ -274,6 +302,7 @@ export async function bootUserData(userData: string, faults: BootFaults = {}): P
       sockets: readFileSync(join(work, "sockets.txt"), "utf8"),
       rmemMax: Number(readFileSync(join(work, "sysctl-rmem_max.after"), "utf8")),
       file: (path) => evidence.get(path),
+      access: (path) => access.get(path),
     };
   } finally {
     stubs?.kill("SIGKILL");
