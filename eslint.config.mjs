@@ -12,6 +12,13 @@ export default tseslint.config(
     languageOptions: { sourceType: "commonjs", globals: { module: "writable", require: "readonly" } },
   },
   {
+    // Plain Node scripts run inside the twin's namespaces (lab/twin).
+    files: ["lab/**/*.mjs"],
+    languageOptions: {
+      globals: { process: "readonly", setTimeout: "readonly", clearTimeout: "readonly" },
+    },
+  },
+  {
     rules: {
       "@typescript-eslint/no-require-imports": "off",
       "@typescript-eslint/no-non-null-assertion": "off",

@@ -64,6 +64,26 @@ export class NetworkNamespace {
       this.ip("addr", "add", address.includes("/") ? address : `${address}/32`, "dev", "lo");
   }
 
+  /**
+   * A veth pair from this namespace to `peer`: `name` here with `address` (CIDR), `peerName`
+   * there with `peerAddress`, both up. The link carries traffic only between the two.
+   */
+  link(name: string, address: string, peer: NetworkNamespace, peerName: string, peerAddress: string): void {
+    this.ip("link", "add", name, "type", "veth", "peer", "name", peerName, "netns", peer.name);
+    this.ip("addr", "add", address, "dev", name);
+    this.ip("link", "set", name, "up");
+    peer.ip("addr", "add", peerAddress, "dev", peerName);
+    peer.ip("link", "set", peerName, "up");
+  }
+
+  /** Runs a command inside the namespace and returns its stdout; throws on failure. */
+  run(command: readonly string[], input?: string): string {
+    const [cmd, ...args] = this.argv(command);
+    const result = spawnSync(cmd, args, { encoding: "utf8", input });
+    if (result.status !== 0) throw new Error(`${command.join(" ")} in ${this.name} failed: ${result.stderr.trim()}`);
+    return result.stdout;
+  }
+
   /** The argv that runs `command` inside the namespace (same pid: `ip netns exec` execs it). */
   argv(command: readonly string[]): string[] {
     return ["ip", "netns", "exec", this.name, ...command];

@@ -2,12 +2,13 @@
 # Installs the OS tools the test suite needs on the host, when missing, from Debian packages:
 # debootstrap (the Debian 13 roots Kamailio and the boot test run in; Kamailio itself is never
 # taken from the host), sip-tester (SIPp), openssl (lab certificates), shellcheck, graphviz
-# (`dot`, for the architecture pictures), iproute2 (the boot test's network namespace).
+# (`dot`, for the architecture pictures), iproute2 (the boot test's network namespace), nftables
+# (the network twin).
 # Terraform is not in those repositories; the suite reports how to install it if absent.
 set -euo pipefail
 
 declare -A PACKAGE_FOR=([debootstrap]=debootstrap [sipp]=sip-tester [shellcheck]=shellcheck [dot]=graphviz
-  [openssl]=openssl [ip]=iproute2 [unshare]=util-linux [dpkg-deb]=dpkg)
+  [openssl]=openssl [ip]=iproute2 [unshare]=util-linux [dpkg-deb]=dpkg [nft]=nftables)
 missing=()
 for tool in "${!PACKAGE_FOR[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${PACKAGE_FOR[$tool]}")

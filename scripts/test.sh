@@ -26,6 +26,6 @@ shellcheck scripts/*.sh bench/synth .ci/run lab/boot/systemctl lab/boot/sleep la
 step "tests"
 # The boot layer (apt and dpkg in a chroot) runs on its own afterwards, so that it never
 # shares the two cores with the SIP layer's timer assertions.
-npx jest --passWithNoTests --selectProjects unit tools sip terraform ops "$@"
+npx jest --passWithNoTests --selectProjects unit tools sip terraform ops twin "$@"
 step "boot test"
 npx jest --passWithNoTests --selectProjects boot "$@"

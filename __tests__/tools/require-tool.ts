@@ -8,6 +8,8 @@ const INSTALL_HINTS: Record<string, string> = {
   openssl: "apt-get install openssl",
   terraform: "install Terraform >= 1.10 from https://developer.hashicorp.com/terraform/install",
   dot: "apt-get install graphviz (or run `npm test`, which installs it)",
+  nft: "apt-get install nftables (or run `npm test`, which installs it)",
+  ip: "apt-get install iproute2",
 };
 
 /** Fails (never skips) when a tool the test needs is missing, saying how to install it. */
