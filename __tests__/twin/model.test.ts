@@ -1,21 +1,21 @@
 // The network twin's model of AWS's packet path, tested on its own with plain UDP probes
 // before any SIP runs through it (lab/twin/MODEL.md says which AWS sentence each follows).
-import { LoadBalancedTwin, TWIN_ADDRESSES } from "../../lab/twin/network";
+import { NetworkTwin, TWIN_ADDRESSES } from "../../lab/twin/network";
 import { sendProbe, startProbe, type ProbeEvent } from "../../lab/twin/probe";
 import { requireTool } from "../tools/require-tool";
 
 jest.setTimeout(30000);
 
-const { nlb, nat, sourceEdge, destinationEdge } = TWIN_ADDRESSES;
+const { nlb, nat, elasticIp, sourceEdge, destinationEdge } = TWIN_ADDRESSES;
 const received = (events: ProbeEvent[]) => events.filter((e) => e.event === "received");
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("the twin's load-balanced packet path (NLB in, NAT gateway out)", () => {
-  let twin: LoadBalancedTwin;
+  let twin: NetworkTwin;
 
   beforeAll(() => {
     for (const tool of ["ip", "nft"]) requireTool(tool);
-    twin = LoadBalancedTwin.build({ instances: 2 });
+    twin = NetworkTwin.build("load-balanced", { instances: 2 });
   });
 
   afterAll(() => twin?.destroy());
@@ -95,5 +95,35 @@ describe("the twin's load-balanced packet path (NLB in, NAT gateway out)", () =>
     const [seen] = received(await destination.stop());
     expect(port).toBeLessThan(30100);
     expect(seen.from).toBe(nat);
+  });
+});
+
+describe("the twin's single-instance packet path (Elastic IP)", () => {
+  let twin: NetworkTwin;
+
+  beforeAll(() => {
+    for (const tool of ["ip", "nft"]) requireTool(tool);
+    twin = NetworkTwin.build("single");
+  });
+
+  afterAll(() => twin?.destroy());
+
+  it("delivers a datagram to the Elastic IP with the client's address kept, and answers from the Elastic IP", async () => {
+    const [instance] = twin.instances;
+    const listener = await startProbe(instance.ns, ["listen", instance.privateIp, "5060", "echo"]);
+    const reply = sendProbe(twin.twilio, sourceEdge, 5060, elasticIp, 5060, "hello");
+    expect(received(await listener.stop())).toEqual([
+      { event: "received", from: sourceEdge, port: 5060, text: "hello" },
+    ]);
+    expect(reply).toEqual({ event: "reply", from: elasticIp, port: 5060, text: "echo:hello" });
+  });
+
+  it("sends a new flow from the instance out with the Elastic IP and the instance's own port", async () => {
+    const [instance] = twin.instances;
+    const destination = await startProbe(twin.twilio, ["listen", destinationEdge, "5070"]);
+    sendProbe(instance.ns, instance.privateIp, 5062, destinationEdge, 5070, "invite", 200);
+    expect(received(await destination.stop())).toEqual([
+      { event: "received", from: elasticIp, port: 5062, text: "invite" },
+    ]);
   });
 });

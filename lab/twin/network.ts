@@ -1,12 +1,13 @@
-// The network twin's packet path for the load-balanced architecture: Linux network namespaces
-// joined by veth links, with nftables doing what AWS's NLB and NAT gateway do to packets
-// (lab/twin/MODEL.md lists each behaviour and the AWS sentence it follows). Nothing in it is
-// routed to the host: the only links are between namespaces this module created.
+// The network twin's packet path for both architectures: Linux network namespaces joined by
+// veth links, with nftables doing what AWS does to packets (lab/twin/MODEL.md lists each
+// behaviour and the AWS sentence it follows). Nothing in it is routed to the host: the only
+// links are between namespaces this module created.
 //
 //   twilio ns (Twilio's edge addresses)
 //      | 100.64.0.1/30 <-> 100.64.0.2/30
-//   aws ns: NLB (DNAT by flow hash, client IP kept) and NAT gateway (SNAT, ports rewritten)
-//      | 10.0.<8+i>.1/24 <-> 10.0.<8+i>.10/24, one link per instance (private subnets)
+//   aws ns: single: the instance's Elastic IP (1:1 NAT, ports kept);
+//           load-balanced: NLB (DNAT by flow hash, client IP kept), NAT gateway (SNAT, ports rewritten)
+//      | 10.0.<8+i>.1/24 <-> 10.0.<8+i>.10/24, one link per instance
 //   instance ns i (Kamailio listens on its private address)
 import { NetworkNamespace } from "../netns";
 
@@ -20,8 +21,10 @@ export const AWS_IDLE_SECONDS = {
   natGateway: 350,
 } as const;
 
-export interface LoadBalancedTwinOptions {
-  /** Instances (targets) behind the NLB. @default 2 */
+export type TwinArchitecture = "single" | "load-balanced";
+
+export interface TwinOptions {
+  /** Instances (targets) behind the NLB; always 1 for "single". @default 2 */
   readonly instances?: number;
   /** AWS's idle timeouts are multiplied by this (the tests run them shorter). @default 1 / 20 */
   readonly timeScale?: number;
@@ -34,13 +37,16 @@ export const TWIN_ADDRESSES = {
   nlb: "203.0.113.10",
   /** The NAT gateway's Elastic IP: what the destination sees and lists in its IP ACL. */
   nat: "203.0.113.20",
+  /** The single instance's Elastic IP: dialled by Twilio and seen by the destination. */
+  elasticIp: "203.0.113.30",
   /** Twilio edges the twin's source and destination peers use (Ashburn, Umatilla). */
   sourceEdge: "54.172.60.1",
   destinationEdge: "54.244.51.1",
 } as const;
 
-export class LoadBalancedTwin {
+export class NetworkTwin {
   private constructor(
+    readonly architecture: TwinArchitecture,
     readonly twilio: NetworkNamespace,
     readonly aws: NetworkNamespace,
     readonly instances: readonly { readonly ns: NetworkNamespace; readonly privateIp: string }[],
@@ -48,8 +54,8 @@ export class LoadBalancedTwin {
     readonly idleSeconds: { readonly nlbUdp: number; readonly nlbTcp: number; readonly natGateway: number },
   ) {}
 
-  static build(options: LoadBalancedTwinOptions = {}): LoadBalancedTwin {
-    const count = options.instances ?? 2;
+  static build(architecture: TwinArchitecture, options: TwinOptions = {}): NetworkTwin {
+    const count = architecture === "single" ? 1 : (options.instances ?? 2);
     const scale = options.timeScale ?? 1 / 20;
     const ports = options.ports ?? [5060];
     const made: NetworkNamespace[] = [];
@@ -79,15 +85,12 @@ export class LoadBalancedTwin {
         nlbTcp: Math.max(1, Math.round(AWS_IDLE_SECONDS.nlbTcp * scale)),
         natGateway: Math.max(1, Math.round(AWS_IDLE_SECONDS.natGateway * scale)),
       };
+      const targets = instances.map((i) => i.privateIp);
       aws.run(
         ["nft", "-f", "-"],
-        ruleset(
-          instances.map((i) => i.privateIp),
-          ports,
-          idleSeconds,
-        ),
+        architecture === "single" ? elasticIpRuleset(targets[0]) : loadBalancedRuleset(targets, ports, idleSeconds),
       );
-      return new LoadBalancedTwin(twilio, aws, instances, idleSeconds);
+      return new NetworkTwin(architecture, twilio, aws, instances, idleSeconds);
     } catch (error) {
       for (const ns of made) ns.destroy();
       throw error;
@@ -111,7 +114,7 @@ const timeoutPolicy = (name: string, protocol: "udp" | "tcp", policy: string) =>
  * NAT gateway: any other flow from the private subnets leaves with the NAT address and a
  * random source port. Each has its own idle timeout (conntrack timeout policies).
  */
-function ruleset(
+function loadBalancedRuleset(
   targets: readonly string[],
   ports: readonly number[],
   idle: { nlbUdp: number; nlbTcp: number; natGateway: number },
@@ -141,6 +144,27 @@ ${timeoutPolicy("nat-tcp", "tcp", `established : ${idle.natGateway}`)}
   chain postrouting {
     type nat hook postrouting priority srcnat; policy accept;
     ip saddr 10.0.0.0/16 oifname "inet0" snat to ${TWIN_ADDRESSES.nat} random
+  }
+}
+`;
+}
+
+/**
+ * An Elastic IP: "a one-to-one NAT" between the public address and the instance's private
+ * address (EC2 user guide, "Elastic IP addresses"); traffic in keeps its source, traffic out
+ * leaves with the Elastic IP and its own port.
+ */
+function elasticIpRuleset(instance: string): string {
+  return `
+table ip twin {
+  chain prerouting {
+    type nat hook prerouting priority dstnat; policy accept;
+    ip daddr ${TWIN_ADDRESSES.elasticIp} dnat to ${instance}
+  }
+
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    ip saddr ${instance} oifname "inet0" snat to ${TWIN_ADDRESSES.elasticIp}
   }
 }
 `;
