@@ -3,6 +3,7 @@
 import { createSocket } from "node:dgram";
 import { environments } from "../../config/environments";
 import { parseEnvironment } from "../../config/schema";
+import { SIP_METRIC_FILTERS } from "../../constructs/monitoring";
 import { brokenTcpStream, malformedMessages, sendDatagrams } from "../../lab/fuzz";
 import { CALLER_IP, OUTSIDER_IP, SipLab } from "../../lab/harness";
 import { sipRequest } from "../../lab/kamailio";
@@ -97,6 +98,13 @@ describe("the SIP edge", () => {
     expect(answered).toBeGreaterThan(0);
     expect(answered).toBeLessThan(60);
     expect(lab.kamailioLog()).toContain(`SIPLOG event=banned src=${OUTSIDER_IP} reason=flood`);
+    // The SourcesBanned metric filter counts that line.
+    const banLines = lab
+      .kamailioLog()
+      .split("\n")
+      .filter((l) => SIP_METRIC_FILTERS.SourcesBanned.every((term) => l.includes(term)));
+    expect(banLines.length).toBeGreaterThan(0);
+    expect(banLines.every((l) => l.includes(`src=${OUTSIDER_IP}`))).toBe(true);
     // Still banned: even a single polite request gets nothing.
     await expect(sipRequest(request("OPTIONS", "after-ban"), lab.proxy, OUTSIDER_IP, 1000)).rejects.toThrow(
       /no SIP reply/,
