@@ -30,6 +30,11 @@ export interface LabAddresses {
   readonly tlsPort?: number;
   /** Where the lab wrote the digest credentials (needed when the environment has sourceAuth). */
   readonly sourceAuthFile?: string;
+  /**
+   * What Kamailio advertises in Via and Record-Route, when it is not the listen address (the
+   * network twin: the Elastic IP or the NLB's). Only inside a namespace. @default listen.host
+   */
+  readonly advertisedAddress?: string;
 }
 
 export const DEFAULT_LAB_ADDRESSES: LabAddresses = {
@@ -75,7 +80,10 @@ export function labKamailioConfig(
   } else {
     check("allowed source", addresses.allowedSource.split("/")[0]);
   }
-  const node = kamailioView(nodeSettingsFor(cfg), addresses.listen.host);
+  if (addresses.advertisedAddress && where === "loopback") {
+    throw new LabInputError("an advertised address other than the listen address needs a network namespace");
+  }
+  const node = kamailioView(nodeSettingsFor(cfg), addresses.advertisedAddress ?? addresses.listen.host);
   return renderTemplate("kamailio", {
     ...node,
     sipPort: addresses.listen.port,
