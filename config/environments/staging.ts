@@ -12,6 +12,12 @@ export const staging: EnvironmentInput = {
   architecture: "load-balanced",
   vpcCidr: "10.20.0.0/16",
   destinationDomain: "example-staging.sip.twilio.com",
+  // Two edges of the same domain: the proxy tries one address per name, so a second name is
+  // what lets a call move on when the first edge is silent or failing (Carrier resilience).
+  destinations: [
+    { host: "example-staging.sip.ashburn.twilio.com" },
+    { host: "example-staging.sip.umatilla.twilio.com" },
+  ],
   // Replace with the SID of the Twilio account whose numbers dial the proxy.
   sourceAccountSids: [PLACEHOLDER_ACCOUNT_SID],
   natGateways: "single",
