@@ -87,6 +87,18 @@ describe("the SIP edge", () => {
     expect(callee.messages).toEqual([]);
   });
 
+  it("answers a CANCEL that matches no INVITE here with 481, and relays nothing", async () => {
+    const uas = await lab.destinationPeer("uas-answer.xml");
+    // Behind the load balancer, a CANCEL can reach an instance that never saw its INVITE.
+    const reply = await sipRequest(request("CANCEL", "orphan-cancel"), lab.proxy, CALLER_IP);
+    const callee = await uas.stop();
+    expect(reply.split("\r\n")[0]).toBe("SIP/2.0 481 Call/Transaction Does Not Exist");
+    expect(callee.messages).toEqual([]);
+    expect(lab.siplog("orphan-cancel")).toContainEqual(
+      expect.stringMatching(/^SIPLOG event=reply code=481 method=CANCEL .* origin=proxy$/),
+    );
+  });
+
   it("bans a flooding source outside the allowed ranges while an allowed caller at a higher rate completes every call", async () => {
     const uas = await lab.destinationPeer("uas-answer.xml", { calls: 1000, timeoutSeconds: 30 });
     // 60 calls/s from the allowed range: far above the per-address flood threshold.
