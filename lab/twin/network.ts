@@ -32,6 +32,9 @@ export interface TwinOptions {
   readonly ports?: readonly number[];
 }
 
+/** The AWS side's public addresses (Elastic IPs) all sit in this documentation range. */
+const PUBLIC_RANGE = "203.0.113.0/24";
+
 export const TWIN_ADDRESSES = {
   /** The NLB's Elastic IP: what Twilio dials. */
   nlb: "203.0.113.10",
@@ -66,8 +69,13 @@ export class NetworkTwin {
       made.push(aws);
       twilio.addAddresses(TWIN_ADDRESSES.sourceEdge, TWIN_ADDRESSES.destinationEdge);
       twilio.link("edge0", "100.64.0.1/30", aws, "inet0", "100.64.0.2/30");
-      twilio.ip("route", "add", "default", "via", "100.64.0.2");
-      aws.ip("route", "add", "default", "via", "100.64.0.1");
+      // Only the AWS side's public addresses are reachable from "the internet": anything else
+      // (a resolver the root's resolv.conf names, say) is unreachable at once, not a timeout.
+      twilio.ip("route", "add", PUBLIC_RANGE, "via", "100.64.0.2");
+      for (const edge of [TWIN_ADDRESSES.sourceEdge, TWIN_ADDRESSES.destinationEdge]) {
+        aws.ip("route", "add", `${edge}/32`, "via", "100.64.0.1");
+      }
+      aws.ip("route", "add", "unreachable", "default");
       aws.run(["sysctl", "-qw", "net.ipv4.ip_forward=1"]);
 
       const instances = [];
@@ -76,7 +84,11 @@ export class NetworkTwin {
         made.push(ns);
         const privateIp = `10.0.${8 + i}.10`;
         aws.link(`i${i}`, `10.0.${8 + i}.1/24`, ns, "eth0", `${privateIp}/24`);
-        ns.ip("route", "add", "default", "via", `10.0.${8 + i}.1`);
+        // Routes to the twin's Twilio edges only (an instance's real default route leads to the
+        // internet): a lookup of the root's resolver then fails at once instead of timing out.
+        for (const edge of [TWIN_ADDRESSES.sourceEdge, TWIN_ADDRESSES.destinationEdge]) {
+          ns.ip("route", "add", `${edge}/32`, "via", `10.0.${8 + i}.1`);
+        }
         instances.push({ ns, privateIp });
       }
 
