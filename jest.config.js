@@ -16,5 +16,6 @@ module.exports = {
     { ...common, displayName: "boot", testMatch: ["<rootDir>/__tests__/boot/**/*.test.ts"] },
     { ...common, displayName: "terraform", testMatch: ["<rootDir>/__tests__/terraform/**/*.test.ts"] },
     { ...common, displayName: "ops", testMatch: ["<rootDir>/__tests__/ops/**/*.test.ts"] },
+    { ...common, displayName: "rehearsal", testMatch: ["<rootDir>/__tests__/rehearsal/**/*.test.ts"] },
   ],
 };
