@@ -7,6 +7,7 @@ import { ConfigError, type ConfigIssue } from "./config-error";
 import { PROJECT_TAG_NAMES, stackNameFor } from "./names";
 import { DEBIAN } from "./platform";
 import { TWILIO_SIGNALING_CIDRS, WIDEST_ADDED_SOURCE_PREFIX } from "./twilio";
+import AWS_DATA from "./aws-data.json";
 
 export { ConfigError, type ConfigIssue } from "./config-error";
 
@@ -185,6 +186,16 @@ const destinationSchema = z.strictObject({
   enabled: z.boolean().default(true),
 });
 
+// Regions and x86_64 instance types from config/aws-data.json, generated from the data moto
+// bundles (`npm run aws-data`; a test regenerates it). A pattern would admit "t3.mega" and
+// "eu-central-9", which then fail only half-way through a deploy.
+const KNOWN_REGIONS: ReadonlySet<string> = new Set(AWS_DATA.regions);
+const X86_64_TYPES: ReadonlySet<string> = new Set(AWS_DATA.x86_64InstanceTypes);
+const awsRegion = z
+  .string()
+  .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "is not an AWS region code")
+  .refine((r) => KNOWN_REGIONS.has(r), "is not an AWS region (config/aws-data.json lists the known ones)");
+
 const stateBackendSchema = z.strictObject({
   bucket: z
     .string()
@@ -198,15 +209,12 @@ const stateBackendSchema = z.strictObject({
     .regex(/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/, "must be a path without leading or trailing slashes")
     .default("sip-proxy"),
   /** @default the environment's region */
-  region: z
-    .string()
-    .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "is not an AWS region code")
-    .optional(),
+  region: awsRegion.optional(),
 });
 
 const environmentSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9-]{1,19}$/, "is not a valid environment name"),
-  region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "is not an AWS region code"),
+  region: awsRegion,
   availabilityZones: z
     .array(z.string())
     .min(1, "needs at least one zone")
@@ -219,6 +227,10 @@ const environmentSchema = z.strictObject({
     .string()
     .regex(/^[a-z]+\d+[a-z-]*\.[a-z0-9]+$/, "is not an EC2 instance type")
     .refine((t) => !/^[a-z]+\d+g/.test(t), "is a Graviton (arm64) type, but the instances run Debian 13 amd64 only")
+    .refine(
+      (t) => /^[a-z]+\d+g/.test(t) || X86_64_TYPES.has(t),
+      "is not an x86_64 EC2 instance type (config/aws-data.json lists the known ones)",
+    )
     .default("t3.small"),
   /**
    * A pinned AMI for production, so that a relaunch boots what was tested. It must be a
