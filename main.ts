@@ -3,12 +3,17 @@
 // run before anything is written.
 import { App } from "cdktf";
 import { environments } from "./config/environments";
+import { checkElasticIpQuotas } from "./config/elastic-ips";
 import { ConfigError, parseEnvironments, type EnvironmentConfig } from "./config/schema";
 import { SipProxyStack } from "./stacks/sip-proxy-stack";
 
-/** Builds one stack per environment; throws ConfigError before building anything. */
+/**
+ * Builds one stack per environment; throws ConfigError before building anything (also when
+ * the environments' Elastic IPs exceed an account's quota).
+ */
 export function buildApp(inputs: readonly unknown[], outdir?: string): { app: App; configs: EnvironmentConfig[] } {
   const configs = parseEnvironments(inputs);
+  checkElasticIpQuotas(configs);
   const app = new App(outdir ? { outdir } : {});
   for (const cfg of configs) {
     new SipProxyStack(app, cfg.stackName, cfg);

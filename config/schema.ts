@@ -68,6 +68,7 @@ const HINTS: Record<string, string> = {
   dns: 'use { name: "sip.example.com", hostedZoneId: "Z0123456789ABC" } (hostedZoneId optional)',
   monitoring: "see the `monitoring` settings documented in config/schema.ts",
   allowElasticIpDestroy: "use true or false",
+  account: 'use a short lowercase label for the AWS account, e.g. "prod"',
   "monitoring.alertEmails": 'list email addresses, e.g. ["voice-oncall@example.com"]',
   "monitoring.logRetentionDays": `use one of ${LOG_RETENTION_DAYS.join(", ")}`,
   "monitoring.timeoutAlarmThreshold": "use a whole number of 408 replies per 5 minutes, e.g. 5",
@@ -287,6 +288,15 @@ const environmentSchema = z.strictObject({
    * environment down or to change addresses on purpose.
    */
   allowElasticIpDestroy: z.boolean().default(false),
+  /**
+   * Which AWS account the environment deploys to, as a label (not the account id): the
+   * Elastic IP pre-flight sums addresses per account and region (config/accounts.ts).
+   * @default "default" — environments without a label share one account
+   */
+  account: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,29}$/, "is not an account label")
+    .default("default"),
   /** Alerting, alarms, logs and the dashboard; see monitoringSchema for each default. */
   monitoring: monitoringSchema.default(() => monitoringSchema.parse({})),
 });
@@ -364,6 +374,8 @@ export interface EnvironmentConfig {
   readonly monitoring: MonitoringSettings;
   /** prevent_destroy on the Elastic IPs unless this is true. */
   readonly allowElasticIpDestroy: boolean;
+  /** Account label for the Elastic IP pre-flight; "default" when none is set. */
+  readonly account: string;
 }
 
 /** Measured: ~145 MB of shared memory per 1,000 calls/s (DESIGN.md capacity facts). */
@@ -558,6 +570,7 @@ function resolve(p: Parsed): EnvironmentConfig {
     dns: p.dns,
     monitoring: p.monitoring,
     allowElasticIpDestroy: p.allowElasticIpDestroy,
+    account: p.account,
   };
 }
 

@@ -7,6 +7,9 @@ import type { EnvironmentInput } from "../schema";
  */
 export const prod: EnvironmentInput = {
   name: "prod",
+  // Its own account: prod needs 6 Elastic IPs (3 NLB, 3 NAT), more than AWS's default quota
+  // of 5, and must not share one with dev and staging (config/accounts.ts).
+  account: "prod",
   region: "us-east-1",
   availabilityZones: ["us-east-1a", "us-east-1b", "us-east-1c"],
   architecture: "load-balanced",
