@@ -5,6 +5,7 @@ import { App } from "cdktf";
 import { environments } from "./config/environments";
 import { checkElasticIpQuotas } from "./config/elastic-ips";
 import { ConfigError, parseEnvironments, type EnvironmentConfig } from "./config/schema";
+import { PolicyViolationError, synthesizeChecked } from "./stacks/policy";
 import { SipProxyStack } from "./stacks/sip-proxy-stack";
 
 /**
@@ -22,11 +23,18 @@ export function buildApp(inputs: readonly unknown[], outdir?: string): { app: Ap
 }
 
 if (require.main === module) {
+  // `cdktf synth|diff|deploy` run this. The policy gate holds whatever the environment says
+  // (see synthesizeChecked), and its message is the project's own.
   try {
-    buildApp(environments).app.synth();
+    synthesizeChecked(buildApp(environments).app);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
+      process.exit(1);
+    }
+    if (error instanceof PolicyViolationError) {
+      for (const violation of error.violations) console.error(violation.message);
+      console.error("synth stopped by the security policy (stacks/policy.ts): fix the violations above");
       process.exit(1);
     }
     throw error;
