@@ -163,6 +163,13 @@ const monitoringSchema = z.strictObject({
   answerRateMinInvites: z.number().int().min(1).max(100000).default(10),
   /** @default 80 */
   cpuAlarmPercent: z.number().min(10).max(100).default(80),
+  /**
+   * @default true — critical alerts page through an HTTPS endpoint (e.g. PagerDuty) given at
+   * deploy time as TF_VAR_critical_alerts_https_endpoint; the variable then has no default, so
+   * a deploy without it stops with Terraform's missing-variable error instead of deleting the
+   * subscription. false: no paging subscription (and no variable) at all.
+   */
+  paging: z.boolean().default(true),
 });
 
 const dnsSchema = z.strictObject({
