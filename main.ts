@@ -5,6 +5,7 @@ import { App } from "cdktf";
 import { environments } from "./config/environments";
 import { checkElasticIpQuotas } from "./config/elastic-ips";
 import { ConfigError, parseEnvironments, type EnvironmentConfig } from "./config/schema";
+import { installLockFiles } from "./stacks/lock-files";
 import { PolicyViolationError, synthesizeChecked } from "./stacks/policy";
 import { SipProxyStack } from "./stacks/sip-proxy-stack";
 
@@ -26,7 +27,12 @@ if (require.main === module) {
   // `cdktf synth|diff|deploy` run this. The policy gate holds whatever the environment says
   // (see synthesizeChecked), and its message is the project's own.
   try {
-    synthesizeChecked(buildApp(environments).app);
+    const { app, configs } = buildApp(environments);
+    synthesizeChecked(app);
+    installLockFiles(
+      app.outdir,
+      configs.map((c) => c.stackName),
+    );
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);

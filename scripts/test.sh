@@ -4,6 +4,8 @@
 # check, lint, then the jest layers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Terraform and cdktf must never call HashiCorp's version-check service from here.
+export CHECKPOINT_DISABLE=1
 
 step() { printf '\n== %s\n' "$*"; }
 
