@@ -6,6 +6,7 @@ import { environments } from "./config/environments";
 import { checkElasticIpQuotas } from "./config/elastic-ips";
 import { ConfigError, parseEnvironments, type EnvironmentConfig } from "./config/schema";
 import { installLockFiles } from "./stacks/lock-files";
+import { checkNoStrandedLocalState, StrandedStateError } from "./stacks/state-guard";
 import { PolicyViolationError, synthesizeChecked } from "./stacks/policy";
 import { SipProxyStack } from "./stacks/sip-proxy-stack";
 
@@ -16,6 +17,7 @@ import { SipProxyStack } from "./stacks/sip-proxy-stack";
 export function buildApp(inputs: readonly unknown[], outdir?: string): { app: App; configs: EnvironmentConfig[] } {
   const configs = parseEnvironments(inputs);
   checkElasticIpQuotas(configs);
+  checkNoStrandedLocalState(configs);
   const app = new App(outdir ? { outdir } : {});
   for (const cfg of configs) {
     new SipProxyStack(app, cfg.stackName, cfg);
@@ -35,6 +37,10 @@ if (require.main === module) {
     );
   } catch (error) {
     if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    if (error instanceof StrandedStateError) {
       console.error(error.message);
       process.exit(1);
     }

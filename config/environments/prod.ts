@@ -18,5 +18,8 @@ export const prod: EnvironmentInput = {
   natGateways: "per-az",
   autoscaling: { min: 2, desired: 2, max: 10 },
   tags: { Owner: "voice-team" },
+  // Shared, locked state in S3 (S3 lock file, Terraform >= 1.10). Create the bucket once with
+  // \`npm run bootstrap-state -- prod\`; moving existing local state: README "State".
+  stateBackend: { bucket: "voice-team-sip-proxy-state-prod" },
   sip: { peakCallsPerSecond: 2000 },
 };
