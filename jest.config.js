@@ -17,5 +17,6 @@ module.exports = {
     { ...common, displayName: "terraform", testMatch: ["<rootDir>/__tests__/terraform/**/*.test.ts"] },
     { ...common, displayName: "ops", testMatch: ["<rootDir>/__tests__/ops/**/*.test.ts"] },
     { ...common, displayName: "twin", testMatch: ["<rootDir>/__tests__/twin/**/*.test.ts"] },
+    { ...common, displayName: "rehearsal", testMatch: ["<rootDir>/__tests__/rehearsal/**/*.test.ts"] },
   ],
 };

@@ -13,6 +13,7 @@ import {
   TWILIO_SIGNALING_CIDRS,
   WIDEST_ADDED_SOURCE_PREFIX,
 } from "./twilio";
+import AWS_DATA from "./aws-data.json";
 
 export { ConfigError, type ConfigIssue } from "./config-error";
 
@@ -82,6 +83,7 @@ const HINTS: Record<string, string> = {
   dns: 'use { name: "sip.example.com", hostedZoneId: "Z0123456789ABC" } (hostedZoneId optional)',
   monitoring: "see the `monitoring` settings documented in config/schema.ts",
   allowElasticIpDestroy: "use true or false",
+  account: 'use a short lowercase label for the AWS account, e.g. "prod"',
   "monitoring.alertEmails": 'list email addresses, e.g. ["voice-oncall@example.com"]',
   "monitoring.logRetentionDays": `use one of ${LOG_RETENTION_DAYS.join(", ")}`,
   "monitoring.timeoutAlarmThreshold": "use a whole number of 408 replies per 5 minutes, e.g. 5",
@@ -184,6 +186,13 @@ const monitoringSchema = z.strictObject({
   answerRateMinInvites: z.number().int().min(1).max(100000).default(10),
   /** @default 80 */
   cpuAlarmPercent: z.number().min(10).max(100).default(80),
+  /**
+   * @default true — critical alerts page through an HTTPS endpoint (e.g. PagerDuty) given at
+   * deploy time as TF_VAR_critical_alerts_https_endpoint; the variable then has no default, so
+   * a deploy without it stops with Terraform's missing-variable error instead of deleting the
+   * subscription. false: no paging subscription (and no variable) at all.
+   */
+  paging: z.boolean().default(true),
 });
 
 const dnsSchema = z.strictObject({
@@ -208,6 +217,16 @@ const destinationSchema = z.strictObject({
   enabled: z.boolean().default(true),
 });
 
+// Regions and x86_64 instance types from config/aws-data.json, generated from the data moto
+// bundles (`npm run aws-data`; a test regenerates it). A pattern would admit "t3.mega" and
+// "eu-central-9", which then fail only half-way through a deploy.
+const KNOWN_REGIONS: ReadonlySet<string> = new Set(AWS_DATA.regions);
+const X86_64_TYPES: ReadonlySet<string> = new Set(AWS_DATA.x86_64InstanceTypes);
+const awsRegion = z
+  .string()
+  .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "is not an AWS region code")
+  .refine((r) => KNOWN_REGIONS.has(r), "is not an AWS region (config/aws-data.json lists the known ones)");
+
 const stateBackendSchema = z.strictObject({
   bucket: z
     .string()
@@ -221,15 +240,12 @@ const stateBackendSchema = z.strictObject({
     .regex(/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/, "must be a path without leading or trailing slashes")
     .default("sip-proxy"),
   /** @default the environment's region */
-  region: z
-    .string()
-    .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "is not an AWS region code")
-    .optional(),
+  region: awsRegion.optional(),
 });
 
 const environmentSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9-]{1,19}$/, "is not a valid environment name"),
-  region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "is not an AWS region code"),
+  region: awsRegion,
   availabilityZones: z
     .array(z.string())
     .min(1, "needs at least one zone")
@@ -242,6 +258,10 @@ const environmentSchema = z.strictObject({
     .string()
     .regex(/^[a-z]+\d+[a-z-]*\.[a-z0-9]+$/, "is not an EC2 instance type")
     .refine((t) => !/^[a-z]+\d+g/.test(t), "is a Graviton (arm64) type, but the instances run Debian 13 amd64 only")
+    .refine(
+      (t) => /^[a-z]+\d+g/.test(t) || X86_64_TYPES.has(t),
+      "is not an x86_64 EC2 instance type (config/aws-data.json lists the known ones)",
+    )
     .default("t3.small"),
   /**
    * A pinned AMI for production, so that a relaunch boots what was tested. It must be a
@@ -336,6 +356,15 @@ const environmentSchema = z.strictObject({
    * environment down or to change addresses on purpose.
    */
   allowElasticIpDestroy: z.boolean().default(false),
+  /**
+   * Which AWS account the environment deploys to, as a label (not the account id): the
+   * Elastic IP pre-flight sums addresses per account and region (config/accounts.ts).
+   * @default "default" — environments without a label share one account
+   */
+  account: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,29}$/, "is not an account label")
+    .default("default"),
   /** Alerting, alarms, logs and the dashboard; see monitoringSchema for each default. */
   monitoring: monitoringSchema.default(() => monitoringSchema.parse({})),
 });
@@ -424,6 +453,8 @@ export interface EnvironmentConfig {
   readonly monitoring: MonitoringSettings;
   /** prevent_destroy on the Elastic IPs unless this is true. */
   readonly allowElasticIpDestroy: boolean;
+  /** Account label for the Elastic IP pre-flight; "default" when none is set. */
+  readonly account: string;
 }
 
 /** Measured: ~145 MB of shared memory per 1,000 calls/s (DESIGN.md capacity facts). */
@@ -636,6 +667,7 @@ function resolve(p: Parsed): EnvironmentConfig {
     dns: p.dns,
     monitoring: p.monitoring,
     allowElasticIpDestroy: p.allowElasticIpDestroy,
+    account: p.account,
   };
 }
 

@@ -43,6 +43,11 @@ export interface MonitoringProps {
   readonly answerRateMinInvites?: number;
   /** @default 80 */
   readonly cpuAlarmPercent?: number;
+  /**
+   * @default true — the critical topic pages an HTTPS endpoint from a required sensitive
+   * variable (no default: a deploy without it fails instead of removing the subscription).
+   */
+  readonly paging?: boolean;
 }
 
 /**
@@ -155,21 +160,29 @@ export class Monitoring extends Construct {
 
     // A paging integration URL (e.g. PagerDuty) is a secret: it is a sensitive variable,
     // given at deploy time (TF_VAR_critical_alerts_https_endpoint), never in the code or JSON.
-    const pager = new TerraformVariable(this, "critical_alerts_https_endpoint", {
-      type: "string",
-      default: "",
-      sensitive: true,
-      description:
-        "HTTPS endpoint (e.g. a PagerDuty integration URL) subscribed to the critical alerts topic; empty for none.",
-    });
-    pager.overrideLogicalId("critical_alerts_https_endpoint");
-    const pagerSubscription = new SnsTopicSubscription(this, "critical-https", {
-      topicArn: this.criticalTopic.arn,
-      protocol: "https",
-      endpoint: pager.stringValue,
-    });
-    // Written as raw HCL: cdktf 0.21's Op/Fn helpers drop the literals "" and 0 from expressions.
-    pagerSubscription.addOverride("count", '${var.critical_alerts_https_endpoint == "" ? 0 : 1}');
+    // It has no default: with an empty default, a deploy from a shell that lacks it planned
+    // the subscription's destroy in one line of a long plan, and paging silently stopped.
+    if (props.paging ?? true) {
+      const pager = new TerraformVariable(this, "critical_alerts_https_endpoint", {
+        type: "string",
+        sensitive: true,
+        nullable: false,
+        description:
+          "HTTPS endpoint (e.g. a PagerDuty integration URL) subscribed to the critical alerts topic. Required: pass TF_VAR_critical_alerts_https_endpoint from your secret store.",
+        validation: [
+          {
+            condition: '${startswith(var.critical_alerts_https_endpoint, "https://")}',
+            errorMessage: "critical_alerts_https_endpoint must be an https:// URL.",
+          },
+        ],
+      });
+      pager.overrideLogicalId("critical_alerts_https_endpoint");
+      new SnsTopicSubscription(this, "critical-https", {
+        topicArn: this.criticalTopic.arn,
+        protocol: "https",
+        endpoint: pager.stringValue,
+      });
+    }
 
     for (const [metric, terms] of Object.entries(SIP_METRIC_FILTERS)) {
       new CloudwatchLogMetricFilter(this, `metric-${metric}`, {

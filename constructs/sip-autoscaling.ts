@@ -1,3 +1,4 @@
+import { awsName } from "./aws-names";
 import { Construct } from "constructs";
 import { Token, type ITerraformDependable } from "cdktf";
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
@@ -40,6 +41,9 @@ export interface SipAutoscalingProps extends SipProxyNodesProps {
 }
 
 /** Average CPU the group keeps by adding or removing instances. */
+/** Target group name prefixes (AWS allows at most 6 characters in a name_prefix). */
+export const TARGET_GROUP_NAME_PREFIX = { sip: "sip-", tls: "tls-" } as const;
+
 export const CPU_TARGET_PERCENT = 70;
 /**
  * 50 MB/s of inbound traffic per instance. ASGAverageNetworkIn is bytes per instance per
@@ -104,7 +108,7 @@ export class SipAutoscaling extends Construct {
     );
 
     this.loadBalancer = new Lb(this, "nlb", {
-      name: props.namePrefix,
+      name: awsName(this, "loadBalancer", props.namePrefix),
       loadBalancerType: "network",
       internal: false,
       subnetMapping: props.publicSubnets.map((s, i) => ({
@@ -118,7 +122,12 @@ export class SipAutoscaling extends Construct {
     });
 
     this.targetGroup = new LbTargetGroup(this, "targets", {
-      name: props.namePrefix,
+      // The port and protocol force a new target group, which the listener still uses while
+      // Terraform would delete the old one first (ResourceInUse). Created before the old one
+      // is destroyed, under a generated name: AWS allows a name_prefix of at most 6 characters
+      // ("name_prefix ... Cannot be longer than 6 characters", aws_lb_target_group docs).
+      namePrefix: awsName(this, "targetGroupPrefix", TARGET_GROUP_NAME_PREFIX.sip),
+      lifecycle: { createBeforeDestroy: true },
       port,
       protocol: "TCP_UDP",
       targetType: "instance",
@@ -150,7 +159,8 @@ export class SipAutoscaling extends Construct {
       // TLS is passed through (TCP): Kamailio terminates it, and the NLB keeps Twilio's
       // source address for the security group and Kamailio's checks.
       this.tlsTargetGroup = new LbTargetGroup(this, "tls-targets", {
-        name: `${props.namePrefix}-tls`,
+        namePrefix: awsName(this, "targetGroupPrefix", TARGET_GROUP_NAME_PREFIX.tls),
+        lifecycle: { createBeforeDestroy: true },
         port: props.tlsPort,
         protocol: "TCP",
         targetType: "instance",
@@ -178,7 +188,7 @@ export class SipAutoscaling extends Construct {
     this.template = SipLaunchTemplate.forNodes(this, props, this.securityGroup.id, this.nlbElasticIps[0].publicIp);
 
     this.group = new AutoscalingGroup(this, "Default", {
-      name: props.namePrefix,
+      name: awsName(this, "autoScalingGroup", props.namePrefix),
       minSize,
       maxSize,
       desiredCapacity: desired,

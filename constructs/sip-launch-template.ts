@@ -1,3 +1,4 @@
+import { awsName } from "./aws-names";
 import { Construct } from "constructs";
 import { Fn, TerraformLocal, type ITerraformDependable } from "cdktf";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
@@ -128,7 +129,7 @@ export class SipLaunchTemplate extends Construct {
     super(scope, id);
 
     this.role = new IamRole(this, "role", {
-      name: `${props.namePrefix}-instance`,
+      name: awsName(this, "iamRole", `${props.namePrefix}-instance`),
       description: "SIP proxy instances: SSM Session Manager, CloudWatch agent, tagging themselves at boot",
       assumeRolePolicy: JSON.stringify({
         Version: "2012-10-17",
@@ -160,7 +161,7 @@ export class SipLaunchTemplate extends Construct {
     });
     if (props.secretParameter) this.allowReading(props.secretParameter);
     this.instanceProfile = new IamInstanceProfile(this, "profile", {
-      name: `${props.namePrefix}-instance`,
+      name: awsName(this, "instanceProfile", `${props.namePrefix}-instance`),
       role: this.role.name,
     });
 
@@ -170,7 +171,7 @@ export class SipLaunchTemplate extends Construct {
     const tags = { Name: props.namePrefix };
     const launchTags = { ...props.launchTags, Name: props.namePrefix };
     this.launchTemplate = new LaunchTemplate(this, "Default", {
-      name: props.namePrefix,
+      name: awsName(this, "launchTemplate", props.namePrefix),
       description: "Kamailio SIP proxy instance",
       imageId: props.imageId ?? DEBIAN_13_IMAGE,
       instanceType: props.instanceType,

@@ -65,7 +65,10 @@ export class SipSecurityGroup extends Construct {
     }
 
     this.securityGroup = new SecurityGroup(this, "Default", {
-      name: `${props.namePrefix}-sip`,
+      // A prefix, never a fixed name: create_before_destroy creates the replacement while the
+      // old group still exists, and EC2 refuses a second group of the same name in a VPC
+      // (InvalidGroup.Duplicate). Terraform appends a unique suffix to name_prefix.
+      namePrefix: `${props.namePrefix}-sip-`,
       description: props.description,
       vpcId: props.vpcId,
       ingress,

@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { environments } from "../config/environments";
 import { buildApp } from "../main";
+import { synthesizeChecked } from "../stacks/policy";
+import { recheckStackJson } from "./lib/gate";
 import { renderFailure, renderMarkdown, summarizePlan, type PlanJson } from "./lib/plan-summary";
 import {
   OFFLINE_AWS_ENV,
@@ -27,10 +29,12 @@ function workdir(name: string, stack: string, offline: boolean): string {
   if (!offline) return join(SYNTH_DIR, stack);
   const synthDir = mkdtempSync(join(tmpdir(), "sip-proxy-diff-"));
   try {
-    buildApp(
-      environments.filter((e) => e.name === name),
-      synthDir,
-    ).app.synth();
+    synthesizeChecked(
+      buildApp(
+        environments.filter((e) => e.name === name),
+        synthDir,
+      ).app,
+    );
     return offlineWorkdir(stack, "diff", join(synthDir, "stacks"));
   } finally {
     rmSync(synthDir, { recursive: true, force: true });
@@ -40,6 +44,15 @@ function workdir(name: string, stack: string, offline: boolean): string {
 function summarize(name: string, file: string, offline: boolean): number {
   const stack = stackNameFor(name);
   const env = terraformEnv(offline ? OFFLINE_AWS_ENV : {});
+  if (!offline) {
+    // The gate again, on the very JSON about to be planned (`npm run synth` wrote it earlier).
+    const problem = recheckStackJson(name, join(SYNTH_DIR, stack, "cdk.tf.json"));
+    if (problem) {
+      writeFileSync(file, renderFailure(stack, "policy re-check", problem));
+      console.error(problem);
+      return 1;
+    }
+  }
   const dir = workdir(name, stack, offline);
   const fail = (step: string, result: TerraformResult) => {
     writeFileSync(file, renderFailure(stack, step, result.stdout + result.stderr));

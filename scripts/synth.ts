@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { buildApp } from "../main";
 import { ConfigError, environmentWarnings } from "../config/schema";
 import { ConstructError } from "../constructs/construct-error";
+import { installLockFiles } from "../stacks/lock-files";
 import { PolicyViolationError, synthesizeChecked } from "../stacks/policy";
 import { PROJECT_ROOT } from "./lib/terraform";
 import { resourceAddresses, type StackJson } from "./lib/stack-json";
@@ -30,6 +31,13 @@ function main(): number {
   try {
     const { app, configs } = buildApp(inputs, outdir);
     synthesizeChecked(app);
+    const unlocked = installLockFiles(
+      outdir,
+      configs.map((c) => c.stackName),
+    );
+    for (const stack of unlocked) {
+      console.error(`note: no terraform-locks/${stack}.terraform.lock.hcl; see README "Provider lock files"`);
+    }
     for (const cfg of configs) {
       const file = join(outdir, "stacks", cfg.stackName, "cdk.tf.json");
       const count = resourceAddresses(JSON.parse(readFileSync(file, "utf8")) as StackJson).length;

@@ -2,7 +2,9 @@
 // the offending construct, so `npm run synth` (and cdktf synth/deploy) fails and names the
 // resource and the rule. A rule can be suppressed for one construct (and its children) only
 // with a written reason, which is then reported as a warning on every synth.
-import { Annotations, TerraformBackend, TerraformResource, type App, type IAspect } from "cdktf";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { Annotations, TerraformBackend, TerraformResource, TerraformStack, type App, type IAspect } from "cdktf";
 import type { Construct, IConstruct } from "constructs";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { PROJECT_TAG_NAMES } from "../config/names";
@@ -56,6 +58,21 @@ export function synthesizeChecked(app: App): void {
     const violations = policyViolations(app);
     if (violations.length > 0) throw new PolicyViolationError(violations);
     throw error;
+  }
+  // cdktf skips its own error check when CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS is set (to
+  // any value: terraform-stack.js tests `!== undefined`) and writes the stacks anyway. The
+  // policy is this project's, not cdktf's: no environment variable turns it off, and a stack
+  // that violates it is removed from the output so nobody deploys it.
+  const violations = policyViolations(app);
+  if (violations.length > 0) {
+    const offending = new Set(
+      app.node
+        .findAll()
+        .filter((c) => c.node.metadata.some((m) => m.type === VIOLATION_KEY))
+        .map((c) => TerraformStack.of(c).node.id),
+    );
+    for (const stack of offending) rmSync(join(app.outdir, "stacks", stack), { recursive: true, force: true });
+    throw new PolicyViolationError(violations);
   }
 }
 

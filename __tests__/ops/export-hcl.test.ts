@@ -16,6 +16,7 @@ import {
 } from "../../scripts/lib/terraform";
 import { requireTool } from "../tools/require-tool";
 import { stackNameFor } from "../../config/names";
+import { parseEnvironment } from "../../config/schema";
 
 // dev is the single architecture, prod the load-balanced one with a NAT gateway per zone.
 const EXPORTED = ["dev", "prod"];
@@ -100,8 +101,17 @@ describe("npm run export-hcl", () => {
       expect(readFileSync(join(out, "locals.tf"), "utf8")).toContain("proxy_template_user_data = <<EOT\n#!/bin/bash\n");
     });
 
-    it("keeps using the state file that cdktf uses", () => {
-      const path = /path\s*=\s*"([^"]+)"/.exec(readFileSync(join(out, "versions.tf"), "utf8"))?.[1] ?? "";
+    it("keeps using the state that cdktf uses", () => {
+      const versions = readFileSync(join(out, "versions.tf"), "utf8");
+      const backend = parseEnvironment(environments.find((e) => e.name === name)!).stateBackend;
+      if (backend) {
+        // S3 (staging, prod): the same bucket, key and lock file.
+        expect(versions).toMatch(new RegExp(`bucket\\s*=\\s*"${backend.bucket}"`));
+        expect(versions).toMatch(new RegExp(`key\\s*=\\s*"${backend.key}"`));
+        expect(versions).toMatch(/use_lockfile\s*=\s*true/);
+        return;
+      }
+      const path = /path\s*=\s*"([^"]+)"/.exec(versions)?.[1] ?? "";
       expect(resolve(out, path)).toBe(join(PROJECT_ROOT, `terraform.${stack}.tfstate`));
     });
 

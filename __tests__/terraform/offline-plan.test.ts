@@ -63,8 +63,20 @@ describe("the paging endpoint variable", () => {
       TF_VAR_critical_alerts_https_endpoint: secret,
     });
     expect(withPager.status).toBe(0);
-    expect(withPager.stdout).toContain("aws_sns_topic_subscription.monitoring_critical_https[0] will be created");
+    expect(withPager.stdout).toContain("aws_sns_topic_subscription.monitoring_critical_https will be created");
     expect(withPager.stdout).toMatch(/endpoint\s+= \(sensitive value\)/);
     expect(withPager.stdout + withPager.stderr).not.toContain("test-secret-0123");
+  }, 120000);
+
+  it("stops a deploy without the endpoint with Terraform's missing-variable error", () => {
+    requireTool("terraform");
+    const dir = offlineWorkdir("sip-proxy-prod", "test-pager-missing", join(outdir, "stacks"));
+    expect(initOffline(dir, env).status).toBe(0);
+    const withoutPager = { ...env };
+    delete withoutPager.TF_VAR_critical_alerts_https_endpoint;
+    const plan = terraform(["plan", "-input=false", "-lock=false", "-refresh=false", "-no-color"], dir, withoutPager);
+    expect(plan.status).toBe(1);
+    expect(plan.stderr).toContain("No value for required variable");
+    expect(plan.stderr).toContain("critical_alerts_https_endpoint");
   }, 120000);
 });

@@ -261,6 +261,13 @@ describe("Monitoring, single instance", () => {
     ]);
   });
 
+  it("has no paging variable or subscription where an environment turns paging off", () => {
+    const quiet = synthEnvironment({ ...byName("dev"), monitoring: { paging: false } });
+    expect((quiet.json as { variable?: object }).variable).toBeUndefined();
+    const protocols = Object.values(resourcesOf(quiet.json, "aws_sns_topic_subscription")).map((s) => s.protocol);
+    expect(protocols).not.toContain("https");
+  });
+
   it("takes the paging endpoint from a sensitive variable, never from the code", () => {
     process.env.TF_VAR_critical_alerts_https_endpoint = "https://events.example.com/integration/secret-key/enqueue";
     try {
@@ -268,12 +275,14 @@ describe("Monitoring, single instance", () => {
       expect(stack.text).not.toContain("secret-key");
       const variable = (stack.json as { variable?: Record<string, Record<string, unknown>> }).variable
         ?.critical_alerts_https_endpoint;
-      expect(variable).toMatchObject({ sensitive: true, default: "", type: "string" });
+      expect(variable).toMatchObject({ sensitive: true, type: "string", nullable: false });
+      // No default: a deploy without the endpoint must stop, not delete the subscription.
+      expect(variable).not.toHaveProperty("default");
       const https = Object.values(resourcesOf(stack.json, "aws_sns_topic_subscription")).find(
         (s) => s.protocol === "https",
       )!;
       expect(https.endpoint).toBe("${var.critical_alerts_https_endpoint}");
-      expect(https.count).toBe('${var.critical_alerts_https_endpoint == "" ? 0 : 1}');
+      expect(https).not.toHaveProperty("count");
     } finally {
       delete process.env.TF_VAR_critical_alerts_https_endpoint;
     }

@@ -1,61 +1,11 @@
 import { environments } from "../../config/environments";
 import { resourceAddresses } from "../../scripts/lib/stack-json";
+import { SINGLE_INSTANCE_ADDRESSES } from "../../stacks/state-addresses";
 import { contrastingInput } from "../fixtures/environments";
 import { resourcesOf, synthEnvironment } from "../helpers";
 
-/**
- * Terraform state addresses of the single-instance stack. Renaming a construct id changes
- * an address, and Terraform then destroys and recreates that resource (for the Elastic IP:
- * a new public address that Twilio does not know). Update this list, and the README's,
- * only on purpose.
- */
-/** Monitoring resources every stack has, plus the alarms of its architecture. */
-const MONITORING_ADDRESSES = [
-  "aws_cloudwatch_dashboard.monitoring_dashboard",
-  "aws_cloudwatch_log_group.monitoring_kamailio_logs",
-  "aws_cloudwatch_log_group.monitoring_setup_logs",
-  "aws_cloudwatch_log_metric_filter.monitoring_metric_AnsweredInvites",
-  "aws_cloudwatch_log_metric_filter.monitoring_metric_DestinationFailovers",
-  "aws_cloudwatch_log_metric_filter.monitoring_metric_NewInvites",
-  "aws_cloudwatch_log_metric_filter.monitoring_metric_RejectedAccounts403",
-  "aws_cloudwatch_log_metric_filter.monitoring_metric_RejectedAuth403",
-  "aws_cloudwatch_log_metric_filter.monitoring_metric_RejectedSources403",
-  "aws_cloudwatch_log_metric_filter.monitoring_metric_Replies2xx",
-  "aws_cloudwatch_log_metric_filter.monitoring_metric_Replies4xx",
-  "aws_cloudwatch_log_metric_filter.monitoring_metric_Replies5xx",
-  "aws_cloudwatch_log_metric_filter.monitoring_metric_SourcesBanned",
-  "aws_cloudwatch_log_metric_filter.monitoring_metric_Timeouts408",
-  "aws_cloudwatch_metric_alarm.monitoring_answer_rate",
-  "aws_cloudwatch_metric_alarm.monitoring_cpu_high",
-  "aws_cloudwatch_metric_alarm.monitoring_destination_timeouts",
-  "aws_cloudwatch_metric_alarm.monitoring_sources_banned",
-  "aws_kms_key.monitoring_topics_key",
-  "aws_sns_topic.monitoring_alerts",
-  "aws_sns_topic.monitoring_critical",
-  "aws_sns_topic_subscription.monitoring_critical_https",
-];
-
-const SINGLE_INSTANCE_ADDRESSES = [
-  ...MONITORING_ADDRESSES,
-  "aws_cloudwatch_metric_alarm.monitoring_instance_status",
-  "aws_cloudwatch_metric_alarm.monitoring_system_status",
-  "aws_eip.proxy_ingress",
-  "aws_eip_association.proxy_ingress_association",
-  "aws_iam_instance_profile.proxy_template_profile",
-  "aws_iam_role.proxy_template_role",
-  "aws_iam_role_policy.proxy_template_role_tag_self",
-  "aws_iam_role_policy_attachment.proxy_template_role_cloudwatch",
-  "aws_iam_role_policy_attachment.proxy_template_role_ssm",
-  "aws_instance.proxy",
-  "aws_internet_gateway.vpc_igw",
-  "aws_launch_template.proxy_template",
-  "aws_route.vpc_public_internet",
-  "aws_route_table.vpc_public",
-  "aws_route_table_association.vpc_public_us_east_1a_routes",
-  "aws_security_group.proxy_sg",
-  "aws_subnet.vpc_public_us_east_1a",
-  "aws_vpc.vpc",
-].sort();
+// The single-instance stack's reviewed state addresses live in stacks/state-addresses.ts, which
+// the deploy rehearsal also checks applied state against.
 
 /** Types that cannot carry tags in the AWS provider. */
 const UNTAGGABLE = new Set([

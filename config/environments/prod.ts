@@ -8,6 +8,9 @@ import { PLACEHOLDER_ACCOUNT_SID } from "../twilio";
  */
 export const prod: EnvironmentInput = {
   name: "prod",
+  // Its own account: prod needs 6 Elastic IPs (3 NLB, 3 NAT), more than AWS's default quota
+  // of 5, and must not share one with dev and staging (config/accounts.ts).
+  account: "prod",
   region: "us-east-1",
   availabilityZones: ["us-east-1a", "us-east-1b", "us-east-1c"],
   architecture: "load-balanced",
@@ -21,5 +24,8 @@ export const prod: EnvironmentInput = {
   natGateways: "per-az",
   autoscaling: { min: 2, desired: 2, max: 10 },
   tags: { Owner: "voice-team" },
+  // Shared, locked state in S3 (S3 lock file, Terraform >= 1.10). Create the bucket once with
+  // \`npm run bootstrap-state -- prod\`; moving existing local state: README "State".
+  stateBackend: { bucket: "voice-team-sip-proxy-state-prod" },
   sip: { peakCallsPerSecond: 2000 },
 };

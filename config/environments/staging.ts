@@ -23,4 +23,7 @@ export const staging: EnvironmentInput = {
   natGateways: "single",
   autoscaling: { min: 2, max: 4 },
   tags: { Owner: "voice-team" },
+  // Shared, locked state in S3 (S3 lock file, Terraform >= 1.10). Create the bucket once with
+  // \`npm run bootstrap-state -- staging\`; moving existing local state: README "State".
+  stateBackend: { bucket: "voice-team-sip-proxy-state-staging" },
 };

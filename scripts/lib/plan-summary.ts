@@ -3,6 +3,18 @@
 // would be replaced or destroyed.
 import { ADDRESSABLE } from "./replacement-rules";
 
+/**
+ * Alerting resources: destroying one raises no error anywhere, alerts just stop arriving.
+ * A review must see it as loudly as a lost Elastic IP.
+ */
+export const ALERTING: Readonly<Record<string, string>> = {
+  aws_sns_topic_subscription:
+    "ALERTING: that subscriber (the pager endpoint or an email) stops receiving alerts; a pager subscription is lost when a deploy runs without TF_VAR_critical_alerts_https_endpoint",
+  aws_sns_topic: "ALERTING: every alarm that publishes to this topic reaches nobody",
+  aws_cloudwatch_metric_alarm: "ALERTING: this alarm no longer fires",
+  aws_kms_key: "ALERTING: the alert topics encrypted with this key can no longer deliver",
+};
+
 /** The parts of Terraform's JSON plan format (format_version 1.x) this summary reads. */
 export interface PlanJson {
   readonly terraform_version?: string;
@@ -21,7 +33,7 @@ export interface PlannedChange {
   readonly action: "create" | "update" | "replace" | "delete" | "forget" | "move";
   readonly replacePaths: readonly string[];
   readonly movedFrom?: string;
-  /** For Elastic IPs, NLBs and NAT gateways: what losing this one costs. */
+  /** For Elastic IPs, NLBs, NAT gateways and alerting resources: what losing this one costs. */
   readonly danger?: string;
 }
 
@@ -57,7 +69,7 @@ export function summarizePlan(plan: PlanJson): PlanSummary {
       action,
       replacePaths: (rc.change.replace_paths ?? []).map(pathText),
       movedFrom: rc.previous_address,
-      danger: lost ? ADDRESSABLE[rc.type] : undefined,
+      danger: lost ? (ADDRESSABLE[rc.type] ?? ALERTING[rc.type]) : undefined,
     });
   }
   // Same arithmetic as Terraform's "Plan: N to add, N to change, N to destroy." line.

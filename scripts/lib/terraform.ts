@@ -35,6 +35,9 @@ export const OFFLINE_AWS_ENV: NodeJS.ProcessEnv = {
   AWS_PROFILE: "",
   AWS_CONFIG_FILE: "/dev/null",
   AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+  // The pager endpoint is a required variable; offline plans get a placeholder that cannot
+  // resolve (.invalid, RFC 2606), never a real one.
+  TF_VAR_critical_alerts_https_endpoint: "https://pager.offline.invalid/",
 };
 
 const OFFLINE_OVERRIDE = {
