@@ -1,13 +1,13 @@
 #!/bin/bash
 # The whole suite, as the README and CI run it: OS tools, the Debian 13 roots (built once per
 # machine and cached, see lab/debian-root.ts; the moto root of the deploy rehearsal too), type
-# check, lint, then the jest layers.
+# check, lint, then the jest layers: the timer-sensitive ones alone, the rest side by side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Terraform and cdktf must never call HashiCorp's version-check service from here.
 export CHECKPOINT_DISABLE=1
 
-step() { printf '\n== %s\n' "$*"; }
+step() { printf '\n== %s (at %d s)\n' "$*" "$SECONDS"; }
 
 step "test tools"
 bash scripts/install-test-tools.sh
@@ -26,13 +26,41 @@ npx eslint .
 npx prettier --check .
 shellcheck scripts/*.sh bench/synth .ci/run lab/boot/systemctl lab/boot/sleep lab/boot/run-in-image.sh
 
-step "tests"
-# The boot layer (apt and dpkg in a chroot) runs on its own afterwards, so that it never
-# shares the two cores with the SIP layer's timer assertions.
-npx jest --passWithNoTests --selectProjects unit tools sip terraform ops twin "$@"
-step "deploy rehearsal (moto)"
-# Every stack applied to moto on loopback; on its own, since three Terraform providers and the
-# emulator would compete with the SIP layer's timers for the two cores.
-npx jest --passWithNoTests --selectProjects rehearsal "$@"
-step "boot test"
-npx jest --passWithNoTests --selectProjects boot "$@"
+step "tests, timing-sensitive layers (alone on the machine)"
+# The SIP and twin layers assert on SIP timers: nothing else runs beside them.
+npx jest --passWithNoTests --selectProjects unit tools sip twin "$@"
+
+step "tests, Terraform, deploy rehearsal and boot layers (side by side)"
+# These assert on no timer and spend much of their time waiting (on the provider's polling, on
+# the boot's retries), so they share the two cores: about 4 minutes instead of about 7 in turn.
+# Each writes its own log, printed whole when it ends, so the output is never interleaved.
+logs="$(mktemp -d)"
+declare -A layer_of=()
+trap 'rm -rf "$logs"' EXIT
+# Background jobs of a script ignore Ctrl-C: pass it on, or they would run on unseen.
+trap 'kill -TERM "${!layer_of[@]}" 2>/dev/null; exit 130' INT TERM
+started=$SECONDS
+for layer in terraform ops rehearsal boot; do
+  node_modules/.bin/jest --passWithNoTests --selectProjects "$layer" "$@" >"$logs/$layer.log" 2>&1 &
+  layer_of[$!]="$layer"
+  echo "started: $layer (pid $!)"
+done
+failed=()
+# Polled rather than `wait -n`, which in bash 5.2 loses jobs that end together ("no such job").
+while ((${#layer_of[@]} > 0)); do
+  sleep 1
+  for pid in "${!layer_of[@]}"; do
+    kill -0 "$pid" 2>/dev/null && continue
+    status=0
+    wait "$pid" || status=$?
+    layer="${layer_of[$pid]}"
+    unset "layer_of[$pid]"
+    printf '\n-- %s: %s after %d s\n' "$layer" "$([ "$status" -eq 0 ] && echo passed || echo "FAILED (exit $status)")" $((SECONDS - started))
+    cat "$logs/$layer.log"
+    [ "$status" -eq 0 ] || failed+=("$layer")
+  done
+done
+if ((${#failed[@]} > 0)); then
+  echo "failed layers: ${failed[*]}" >&2
+  exit 1
+fi

@@ -2,7 +2,16 @@
 // cdk.tf.json stays production-pure: mock credentials and skip flags are added only to a
 // scratch copy, as an override file, and through environment variables.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
 
 export const PROJECT_ROOT = resolve(__dirname, "..", "..");
@@ -14,8 +23,8 @@ const TERRAFORM = process.env.TERRAFORM_BIN ?? "terraform";
 
 /**
  * Environment for every Terraform call: the project's own CLI config (the machine's
- * TF_CLI_CONFIG_FILE may point at a missing file), no version-check calls, and a shared
- * plugin cache. With a local provider mirror, providers come only from it.
+ * TF_CLI_CONFIG_FILE may point at a missing file) and no version-check calls. With a local
+ * provider mirror, providers come only from it.
  */
 export function terraformEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   mkdirSync(SCRATCH_DIR, { recursive: true });
@@ -23,7 +32,14 @@ export function terraformEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const mirror = existsSync(PROVIDER_MIRROR)
     ? `provider_installation {\n  filesystem_mirror {\n    path    = "${PROVIDER_MIRROR}"\n    include = ["registry.terraform.io/hashicorp/*"]\n  }\n}\n`
     : "";
-  writeFileSync(cliConfig, mirror);
+  // Test layers run side by side and call this at once: a reader must never see a half-written
+  // file (Terraform would then look for providers on the registry), so write only on change,
+  // through a rename.
+  if (!existsSync(cliConfig) || readFileSync(cliConfig, "utf8") !== mirror) {
+    const partial = `${cliConfig}.${process.pid}`;
+    writeFileSync(partial, mirror);
+    renameSync(partial, cliConfig);
+  }
   return { ...process.env, TF_CLI_CONFIG_FILE: cliConfig, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1", ...extra };
 }
 
