@@ -12,6 +12,7 @@ export function nodeSettingsFor(cfg: EnvironmentConfig): ProxyNodeSettings {
     destinations: cfg.destinations,
     destinationTransport: cfg.sip.destinationTransport,
     tlsPort: cfg.sip.tlsPort,
+    egressPort: cfg.sip.egressPort,
     tlsConfigFile: TLS_FILES.config,
     allowedSourceCidrs: cfg.allowedSourceCidrs,
     sourceAccountSids: cfg.sourceAccountSids,
@@ -25,9 +26,26 @@ export function nodeSettingsFor(cfg: EnvironmentConfig): ProxyNodeSettings {
     transactionTimeoutMs: cfg.sip.transactionTimeoutMs,
     ringTimeoutMs: cfg.sip.ringTimeoutMs,
     progressTimeoutMs: cfg.sip.progressTimeoutMs,
+    tcp: TCP_SETTINGS,
     sharedMemoryMb: cfg.sip.sharedMemoryMb,
     privateMemoryMb: cfg.sip.privateMemoryMb,
     logGroups: logGroupNames(cfg.name),
     sourceAuthPasswordParameter: cfg.sourceAuth?.passwordParameter,
   };
 }
+
+/**
+ * TCP connections of every proxy. Twilio reuses a connection across calls, so it is kept a
+ * little over an hour; but NAT gateways and NLBs drop a TCP flow idle for 350 s, and AWS's
+ * advice for both is keepalive: "enable TCP keepalive on the instance with a value less than
+ * 350 seconds" (VPC user guide, NAT gateway troubleshooting). The first probe follows
+ * `keepaliveIdleSeconds` of silence, well inside AWS_IDLE_SECONDS (config/aws-network.ts; a
+ * unit test holds it there); a peer that
+ * answers none of `keepaliveProbes` probes is dropped.
+ */
+export const TCP_SETTINGS = {
+  connectionLifetimeSeconds: 3605,
+  keepaliveIdleSeconds: 120,
+  keepaliveIntervalSeconds: 30,
+  keepaliveProbes: 4,
+} as const;

@@ -95,6 +95,7 @@ const HINTS: Record<string, string> = {
   "sip.port": "use a port from 1024 to 65535 (5060 is the SIP default)",
   "sip.destinationTransport": 'use "udp", "tcp" or "tls"',
   "sip.tlsPort": "use a port from 1024 to 65535 other than sip.port (5061 is the SIP TLS default)",
+  "sip.egressPort": "use a port from 1024 to 65535 other than sip.port and sip.tlsPort, e.g. 5080",
   destinations: 'list { host: "acme.sip.ashburn.twilio.com", port?: 5060, enabled?: true } entries in failover order',
   "destinations.host": "use a fully qualified host name such as acme.sip.ashburn.twilio.com",
   "destinations.port": "use a port from 1 to 65535",
@@ -131,6 +132,15 @@ const sipSchema = z.strictObject({
    * opens the connections to the destination and takes in-dialog requests back on it.
    */
   tlsPort: z.number().int().min(1024).max(65535).default(5061),
+  /**
+   * @default 5080 (5090 when sip.port or sip.tlsPort is 5080) — the UDP port requests to the
+   * destination leave from. Not sip.port: behind
+   * an NLB, a datagram from instance:5060 to a Twilio edge's 5060 reverses that edge's own
+   * flow into the NLB whenever the edge sent us something lately, and leaves with the NLB's
+   * address, which the destination's IP ACL does not list (README "Load-balanced signalling").
+   * Nothing listens for new requests on it; the security group needs no rule for it.
+   */
+  egressPort: z.number().int().min(1024).max(65535).optional(),
   /** @default 5000 — a destination silent this long yields 408 to the caller (fr_timer). */
   transactionTimeoutMs: z.number().int().min(1000).max(32000).default(5000),
   /** @default 120000 — maximum ringing time once the destination sent 180 or 183. */
@@ -149,6 +159,11 @@ const sipSchema = z.strictObject({
    */
   peakCallsPerSecond: z.number().int().min(1).max(20000).default(1000),
 });
+
+/** 5080, or 5090 when the SIP or TLS port already is 5080. */
+function defaultEgressPort(sip: { port: number; tlsPort: number }): number {
+  return [5080, 5090, 5100].find((port) => port !== sip.port && port !== sip.tlsPort)!;
+}
 
 const hostname = z
   .string()
@@ -382,6 +397,7 @@ export interface SipSettings {
   readonly port: number;
   readonly destinationTransport: "udp" | "tcp" | "tls";
   readonly tlsPort: number;
+  readonly egressPort: number;
   readonly transactionTimeoutMs: number;
   readonly ringTimeoutMs: number;
   readonly progressTimeoutMs: number;
@@ -542,6 +558,13 @@ function checkCrossFields(p: Parsed, add: AddIssue): void {
     });
   }
   if (p.sip.tlsPort === p.sip.port) add("sip.tlsPort", "is the same as sip.port", "use another port, e.g. 5061");
+  if (p.sip.egressPort === p.sip.port || p.sip.egressPort === p.sip.tlsPort) {
+    add(
+      "sip.egressPort",
+      "is the same as sip.port or sip.tlsPort",
+      `use another port, e.g. ${defaultEgressPort(p.sip)}`,
+    );
+  }
 
   if (p.destinations) {
     const seen = new Map<string, number>();
@@ -660,6 +683,7 @@ function resolve(p: Parsed): EnvironmentConfig {
     },
     sip: {
       ...p.sip,
+      egressPort: p.sip.egressPort ?? defaultEgressPort(p.sip),
       sharedMemoryMb: sharedMemoryFor(p.sip.peakCallsPerSecond),
       privateMemoryMb: 16,
     },

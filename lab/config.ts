@@ -28,6 +28,11 @@ export interface LabAddresses {
   readonly tlsConfigFile?: string;
   /** @default the environment's sip.tlsPort */
   readonly tlsPort?: number;
+  /**
+   * The UDP port requests to the destination leave from. Two Kamailios on one address need
+   * different ones (the lab runs several on 127.0.0.1). @default the environment's sip.egressPort
+   */
+  readonly egressPort?: number;
   /** Where the lab wrote the digest credentials (needed when the environment has sourceAuth). */
   readonly sourceAuthFile?: string;
   /**
@@ -90,6 +95,7 @@ export function labKamailioConfig(
     destinations: addresses.destinations.map((d) => `${d.host}:${d.port}`),
     destinationTransport: addresses.destinationTransport ?? node.destinationTransport,
     tlsPort: addresses.tlsPort ?? node.tlsPort,
+    egressPort: addresses.egressPort ?? node.egressPort,
     tlsConfigFile: addresses.tlsConfigFile ?? node.tlsConfigFile,
     allowedSourceCidrs: addresses.allowedSource === "as deployed" ? node.allowedSourceCidrs : [addresses.allowedSource],
     sourceAuth: node.sourceAuth && {

@@ -77,6 +77,8 @@ export class SipLab {
     while (options.destinationTransport === "tls" && (tlsPort === undefined || taken.has(tlsPort))) {
       tlsPort = await freePort("127.0.0.1");
     }
+    let egressPort = await freePort("127.0.0.1");
+    while (taken.has(egressPort) || egressPort === tlsPort) egressPort = await freePort("127.0.0.1");
     const scratch = mkdtempSync(join(tmpdir(), "sip-lab-"));
     const sourceAuthFile = cfg.sourceAuth
       ? writeSourceAuthFile(join(scratch, "source-auth.cfg"), {
@@ -93,6 +95,7 @@ export class SipLab {
       destinationTransport: options.destinationTransport,
       tlsConfigFile: options.tlsConfigFile,
       tlsPort,
+      egressPort,
       sourceAuthFile,
     });
     let kamailio: RunningKamailio;

@@ -57,3 +57,8 @@ export function kindOf(message: SipMessage): string {
 export function cseqMethod(message: SipMessage): string {
   return (headerValues(message, "CSeq")[0] ?? "").split(/\s+/)[1] ?? "";
 }
+
+/** The From header's tag: what the proxy's Record-Route carries as `ftag` (the dialog's caller). */
+export function fromTag(message: SipMessage | string): string {
+  return /;tag=([^;>\s]+)/.exec(headerValues(message, "From")[0] ?? "")?.[1] ?? "";
+}

@@ -28,6 +28,8 @@ export interface KamailioViewModel {
   readonly destinationTransport: "udp" | "tcp" | "tls";
   /** Port of the TLS listener (used only with destinationTransport "tls"). */
   readonly tlsPort: number;
+  /** UDP port requests to the destination leave from (sip.egressPort). */
+  readonly egressPort: number;
   /** Kamailio's tls.cfg (written by the user-data, or by the lab). */
   readonly tlsConfigFile: string;
   /** Sources allowed to start calls (exact subnet match). */
@@ -42,6 +44,13 @@ export interface KamailioViewModel {
   readonly ringTimeoutMs: number;
   /** How long a destination may stay at 100 Trying before it is failed over. */
   readonly progressTimeoutMs: number;
+  /** TCP connection lifetime and keepalive (config/node-settings.ts TCP_SETTINGS). */
+  readonly tcp: {
+    readonly connectionLifetimeSeconds: number;
+    readonly keepaliveIdleSeconds: number;
+    readonly keepaliveIntervalSeconds: number;
+    readonly keepaliveProbes: number;
+  };
 }
 
 export interface KamailioSourceAuth {

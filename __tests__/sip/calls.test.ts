@@ -6,7 +6,7 @@ import { parseEnvironment } from "../../config/schema";
 import { CALLER_IP, OUTSIDER_IP, SipLab } from "../../lab/harness";
 import { sipRequest } from "../../lab/kamailio";
 import type { SippResult } from "../../lab/sipp";
-import { bodyOf, cseqMethod, headerValues, kindOf, type SipMessage } from "../../lab/trace";
+import { bodyOf, cseqMethod, fromTag, headerValues, kindOf, type SipMessage } from "../../lab/trace";
 import { requireKamailioRoot, requireTool } from "../tools/require-tool";
 
 jest.setTimeout(20000);
@@ -62,7 +62,10 @@ describe("SIP calls through the proxy (UDP)", () => {
     const invite = received(callee)[0];
     const { port } = lab.destination;
     expect(invite.startLine).toBe(`INVITE sip:1000@127.0.0.1:${port} SIP/2.0`);
-    expect(headerValues(invite, "Record-Route")).toEqual([`<sip:127.0.0.1:${lab.proxy.port};lr>`]);
+    // ftag: the caller's From tag, which tells its in-dialog requests from the destination's.
+    expect(headerValues(invite, "Record-Route")).toEqual([
+      `<sip:127.0.0.1:${lab.proxy.port};ftag=${fromTag(invite)};lr>`,
+    ]);
     expect(headerValues(invite, "Via")[0]).toMatch(
       new RegExp(`^SIP/2.0/UDP 127\\.0\\.0\\.1:${lab.proxy.port};branch=z9hG4bK`),
     );
@@ -256,7 +259,9 @@ describe("SIP calls through the proxy (TCP)", () => {
     const invite = received(callee)[0];
     expect(invite.transport).toBe("TCP");
     expect(invite.startLine).toBe(`INVITE sip:1000@127.0.0.1:${lab.destination.port};transport=tcp SIP/2.0`);
-    expect(headerValues(invite, "Record-Route")).toEqual([`<sip:127.0.0.1:${lab.proxy.port};transport=tcp;lr>`]);
+    expect(headerValues(invite, "Record-Route")).toEqual([
+      `<sip:127.0.0.1:${lab.proxy.port};transport=tcp;ftag=${fromTag(invite)};lr>`,
+    ]);
     expect(headerValues(invite, "Via")[0]).toMatch(/^SIP\/2\.0\/TCP /);
     expect(kinds(received(callee))).toEqual(["INVITE/INVITE", "ACK/ACK", "BYE/BYE"]);
     expect(received(caller).every((m) => m.transport === "TCP")).toBe(true);
@@ -283,7 +288,11 @@ describe("SIP calls through the proxy (TCP)", () => {
     const { port } = lab.proxy;
     // First entry faces the destination (TCP), second the caller (UDP).
     const rr = headerValues(received(callee)[0], "Record-Route").flatMap((v) => v.split(/,\s*/));
-    expect(rr).toEqual([`<sip:127.0.0.1:${port};transport=tcp;lr>`, `<sip:127.0.0.1:${port};lr>`]);
+    const ftag = fromTag(received(callee)[0]);
+    expect(rr).toEqual([
+      `<sip:127.0.0.1:${port};transport=tcp;ftag=${ftag};lr>`,
+      `<sip:127.0.0.1:${port};ftag=${ftag};lr>`,
+    ]);
     // The destination's BYE went out over TCP and reached the caller over UDP.
     const bye = firstOf(received(caller), "BYE")!;
     expect(bye.transport).toBe("UDP");

@@ -6,7 +6,7 @@ import { environments } from "../../config/environments";
 import { parseEnvironment } from "../../config/schema";
 import { SipLab } from "../../lab/harness";
 import { createLabTls, startTlsDestination, type LabTls, type TlsDestination } from "../../lab/tls";
-import { headerValues, kindOf } from "../../lab/trace";
+import { fromTag, headerValues, kindOf } from "../../lab/trace";
 import { requireKamailioRoot, requireTool } from "../tools/require-tool";
 
 jest.setTimeout(30000);
@@ -47,8 +47,9 @@ describe("TLS towards the destination", () => {
     expect(headerValues(invite, "Via")[0]).toMatch(/^SIP\/2\.0\/TLS 127\.0\.0\.1:\d+;branch=/);
     const routes = headerValues(invite, "Record-Route").flatMap((v) => v.split(/,\s*/));
     expect(routes).toHaveLength(2);
-    expect(routes[0]).toMatch(/^<sip:127\.0\.0\.1:\d+;transport=tls;lr>$/);
-    expect(routes[1]).toBe(`<sip:127.0.0.1:${lab.proxy.port};lr>`);
+    const ftag = fromTag(invite);
+    expect(routes[0]).toMatch(new RegExp(`^<sip:127\\.0\\.0\\.1:\\d+;transport=tls;ftag=${ftag};lr>$`));
+    expect(routes[1]).toBe(`<sip:127.0.0.1:${lab.proxy.port};ftag=${ftag};lr>`);
     // The proxy's ACK for the 486 goes back over the same TLS connection.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(destination.received.some((m) => m.startsWith("ACK "))).toBe(true);

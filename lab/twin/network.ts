@@ -9,17 +9,8 @@
 //           load-balanced: NLB (DNAT by flow hash, client IP kept), NAT gateway (SNAT, ports rewritten)
 //      | 10.0.<8+i>.1/24 <-> 10.0.<8+i>.10/24, one link per instance
 //   instance ns i (Kamailio listens on its private address)
+import { AWS_IDLE_SECONDS } from "../../config/aws-network";
 import { NetworkNamespace } from "../netns";
-
-/** AWS's idle timeouts, in seconds, before scaling. */
-export const AWS_IDLE_SECONDS = {
-  /** "For UDP flows, the idle timeout is 120 seconds" (ELB user guide, NLB idle timeout). */
-  nlbUdp: 120,
-  /** "The default idle timeout value for TCP flows is 350 seconds" (same page). */
-  nlbTcp: 350,
-  /** "If a connection that's using a NAT gateway is idle for 350 seconds or more, the connection times out" (VPC user guide). */
-  natGateway: 350,
-} as const;
 
 export type TwinArchitecture = "single" | "load-balanced";
 
