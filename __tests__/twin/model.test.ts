@@ -79,6 +79,50 @@ describe("the twin's load-balanced packet path (NLB in, NAT gateway out)", () =>
     expect(others.map((e) => e.from)).toEqual(twin.instances.slice(1).map(() => nat));
   });
 
+  it("sends a packet that reverses a live NLB flow out through the NLB even while NAT maps the same tuple", async () => {
+    // (Port 5066 at the destination: the test above left a live flow from its 5060.)
+    // Each instance sends from 5060 to the destination's port (a request: NAT maps it), the
+    // destination then sends from 5060 to the NLB (a BYE), and each instance sends the same
+    // tuple again (the next INVITE). AWS's NLB takes the packets that reverse its flow, so the
+    // holder's second datagram leaves with the NLB address; the others' still through NAT.
+    const destination = await startProbe(twin.twilio, [
+      "converse",
+      destinationEdge,
+      "5066",
+      nlb,
+      "5060",
+      "bye",
+      "600",
+      "2000",
+    ]);
+    const instances = await Promise.all(
+      twin.instances.map((i, n) =>
+        startProbe(i.ns, [
+          "sequence",
+          i.privateIp,
+          "5060",
+          destinationEdge,
+          "5066",
+          "1800",
+          `first-${n}@100`,
+          `again-${n}@1100`,
+        ]),
+      ),
+    );
+    const atInstances = await Promise.all(instances.map((p) => p.finished()));
+    const atDestination = received(await destination.finished());
+    const holder = atInstances.findIndex((events) => received(events).some((e) => e.text === "bye"));
+    expect(holder).toBeGreaterThanOrEqual(0);
+    const from = (text: string) => atDestination.filter((e) => e.text === text).map((e) => e.from);
+    for (const n of twin.instances.keys()) {
+      expect({ n, first: from(`first-${n}`), again: from(`again-${n}`) }).toEqual({
+        n,
+        first: [nat],
+        again: [n === holder ? nlb : nat],
+      });
+    }
+  });
+
   it("forgets an idle NLB flow after the scaled UDP idle timeout: the same packet then leaves through NAT", async () => {
     const instance = await startProbe(twin.instances[0].ns, ["listen", twin.instances[0].privateIp, "5060"]);
     // Find a source port whose flow hashes to instance 0.

@@ -159,6 +159,13 @@ const timeoutPolicy = (name: string, protocol: "udp" | "tcp", policy: string) =>
  * source (client IP kept, no SNAT); conntrack sends the replies back with the NLB address.
  * NAT gateway: any other flow from the private subnets leaves with the NAT address and a
  * random source port. Each has its own idle timeout (conntrack timeout policies).
+ *
+ * In AWS these are two devices, and a packet from an instance that reverses a live NLB flow
+ * goes to the NLB even when the NAT gateway also holds a mapping for that tuple (an earlier
+ * request from the same port). In one conntrack table the older entry would win, so the two
+ * devices get their own conntrack zones: NLB flows (and packets that reverse one, known from
+ * the `nlb_flows` set, refreshed both ways with the NLB's idle timeout) in zone 1, everything
+ * else in zone 2.
  */
 function loadBalancedRuleset(
   targets: readonly string[],
@@ -167,12 +174,34 @@ function loadBalancedRuleset(
 ): string {
   const map = targets.map((t, i) => `${i} : ${t}`).join(", ");
   const portSet = `{ ${ports.join(", ")} }`;
+  // From the instance's side: instance address . its port . client address . client port.
+  const fromInstance = "ip saddr . th sport . ip daddr . th dport";
+  const towardsInstance = "ip daddr . th dport . ip saddr . th sport";
   return `
 table ip twin {
 ${timeoutPolicy("nlb-udp", "udp", `unreplied : ${idle.nlbUdp}, replied : ${idle.nlbUdp}`)}
 ${timeoutPolicy("nlb-tcp", "tcp", `established : ${idle.nlbTcp}`)}
 ${timeoutPolicy("nat-udp", "udp", `unreplied : ${idle.natGateway}, replied : ${idle.natGateway}`)}
 ${timeoutPolicy("nat-tcp", "tcp", `established : ${idle.natGateway}`)}
+
+  set nlb_flows {
+    type ipv4_addr . inet_service . ipv4_addr . inet_service
+    flags dynamic, timeout
+    timeout ${idle.nlbUdp}s
+  }
+
+  chain zones {
+    type filter hook prerouting priority raw; policy accept;
+    iifname "inet0" ip daddr ${TWIN_ADDRESSES.nlb} ct zone set ${NLB_ZONE} accept
+    iifname "inet0" ct zone set ${NAT_ZONE} accept
+    meta l4proto { udp, tcp } ${fromInstance} @nlb_flows update @nlb_flows { ${fromInstance} } ct zone set ${NLB_ZONE} accept
+    ct zone set ${NAT_ZONE}
+  }
+
+  chain learn {
+    type filter hook forward priority filter; policy accept;
+    iifname "inet0" ct original ip daddr ${TWIN_ADDRESSES.nlb} meta l4proto { udp, tcp } update @nlb_flows { ${towardsInstance} }
+  }
 
   chain timeouts {
     type filter hook prerouting priority filter; policy accept;
@@ -194,6 +223,10 @@ ${timeoutPolicy("nat-tcp", "tcp", `established : ${idle.natGateway}`)}
 }
 `;
 }
+
+/** Conntrack zones of the NLB and the NAT gateway (one zone for both merges their flows). */
+const NLB_ZONE = 1;
+const NAT_ZONE = 2;
 
 /**
  * An Elastic IP: "a one-to-one NAT" between the public address and the instance's private

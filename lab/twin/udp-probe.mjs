@@ -5,6 +5,8 @@
 //   send FROM PORT TO TOPORT TEXT [WAIT_MS]   send one datagram and print the reply's source
 //   converse FROM PORT TO TOPORT TEXT DELAY_MS DURATION_MS   bind, print whatever arrives, send
 //                                 TEXT after DELAY_MS, exit after DURATION_MS
+//   sequence FROM PORT TO TOPORT DURATION_MS TEXT@MS...   like converse, sending each TEXT at
+//                                 its MS from one socket
 import { createSocket } from "node:dgram";
 
 const [mode, ...args] = process.argv.slice(2);
@@ -42,9 +44,22 @@ if (mode === "listen") {
     setTimeout(() => socket.send(text, Number(toPort), to), Number(delayMs));
     setTimeout(() => socket.close(), Number(durationMs));
   });
+} else if (mode === "sequence") {
+  const [from, fromPort, to, toPort, durationMs, ...sends] = args;
+  socket.on("message", (data, sender) =>
+    out({ event: "received", from: sender.address, port: sender.port, text: data.toString() }),
+  );
+  socket.bind(Number(fromPort), from, () => {
+    out({ event: "ready" });
+    for (const item of sends) {
+      const at = item.lastIndexOf("@");
+      setTimeout(() => socket.send(item.slice(0, at), Number(toPort), to), Number(item.slice(at + 1)));
+    }
+    setTimeout(() => socket.close(), Number(durationMs));
+  });
 } else {
   process.stderr.write(
-    "usage: udp-probe.mjs listen ADDR PORT [echo] | send FROM PORT TO TOPORT TEXT [WAIT_MS] | converse FROM PORT TO TOPORT TEXT DELAY_MS DURATION_MS\n",
+    "usage: udp-probe.mjs listen ADDR PORT [echo] | send FROM PORT TO TOPORT TEXT [WAIT_MS] | converse FROM PORT TO TOPORT TEXT DELAY_MS DURATION_MS | sequence FROM PORT TO TOPORT DURATION_MS TEXT@MS...\n",
   );
   process.exit(2);
 }
