@@ -42,6 +42,16 @@ export interface LabAddresses {
   readonly advertisedAddress?: string;
 }
 
+export interface LabConfigOptions {
+  /**
+   * Multiplies every Kamailio timer of the parameter block (transaction, progress and ring
+   * timers; TCP lifetime and keepalive) so that they keep their relation to AWS's idle
+   * timeouts when the network twin shortens those by the same factor. The SIP core stays
+   * byte-identical. @default 1
+   */
+  readonly timeScale?: number;
+}
+
 export const DEFAULT_LAB_ADDRESSES: LabAddresses = {
   listen: { host: "127.0.0.1", port: 5060 },
   destinations: [{ host: "127.0.0.1", port: 5070 }],
@@ -73,6 +83,7 @@ export function labKamailioConfig(
   cfg: EnvironmentConfig,
   addresses: LabAddresses = DEFAULT_LAB_ADDRESSES,
   where: "loopback" | "namespace" = "loopback",
+  options: LabConfigOptions = {},
 ): string {
   const check = where === "loopback" ? assertLoopback : () => undefined;
   check("listen address", addresses.listen.host);
@@ -89,8 +100,21 @@ export function labKamailioConfig(
     throw new LabInputError("an advertised address other than the listen address needs a network namespace");
   }
   const node = kamailioView(nodeSettingsFor(cfg), addresses.advertisedAddress ?? addresses.listen.host);
+  const scale = options.timeScale ?? 1;
+  if (!(scale > 0 && scale <= 1)) throw new LabInputError(`timeScale must be in (0, 1], got ${scale}`);
+  const ms = (value: number) => Math.max(1, Math.round(value * scale));
+  const seconds = (value: number) => Math.max(1, Math.round(value * scale));
   return renderTemplate("kamailio", {
     ...node,
+    transactionTimeoutMs: ms(node.transactionTimeoutMs),
+    ringTimeoutMs: ms(node.ringTimeoutMs),
+    progressTimeoutMs: ms(node.progressTimeoutMs),
+    tcp: {
+      ...node.tcp,
+      connectionLifetimeSeconds: seconds(node.tcp.connectionLifetimeSeconds),
+      keepaliveIdleSeconds: seconds(node.tcp.keepaliveIdleSeconds),
+      keepaliveIntervalSeconds: seconds(node.tcp.keepaliveIntervalSeconds),
+    },
     sipPort: addresses.listen.port,
     destinations: addresses.destinations.map((d) => `${d.host}:${d.port}`),
     destinationTransport: addresses.destinationTransport ?? node.destinationTransport,

@@ -1,84 +1,199 @@
-// SIP calls through the network twin: Twilio's source and destination edges as SIPp peers,
-// the environment's Kamailio on each instance, and AWS's packet path between them (Elastic IP
-// for dev, NLB in and NAT gateway out for staging). The destination drops, and counts, any SIP
-// from an address its IP ACL does not list, as a Twilio SIP domain refuses it.
+// SIP calls through the network twin: Twilio's edges as Kamailio stand-ins on their published
+// addresses (lab/twin/edge.ts: signalling from port 5060, the destination domain's IP ACL,
+// replies by RFC 3261/3581) with SIPp callers and callees behind them, the environment's
+// Kamailio on each instance with timers scaled like AWS's idle timeouts, and AWS's packet path
+// between them (Elastic IP for dev; NLB in and NAT gateway out for staging).
 import { environments } from "../../config/environments";
-import { parseEnvironment } from "../../config/schema";
+import { parseEnvironment, type EnvironmentConfig } from "../../config/schema";
 import { runSipp, startSipp, type SippResult } from "../../lab/sipp";
+import { startTwilioEdge, type ReplyPolicy, type TwilioEdge } from "../../lab/twin/edge";
+import type { TwinFix } from "../../lab/twin/fixes";
 import { NetworkTwin, TWIN_ADDRESSES, type TwinArchitecture } from "../../lab/twin/network";
-import { SIP_PORT, startTwinProxies, type TwinProxies } from "../../lab/twin/sip";
-import { cseqMethod, headerValues, kindOf } from "../../lab/trace";
+import { startTwinProxies, type TwinProxies } from "../../lab/twin/sip";
+import { kindOf } from "../../lab/trace";
 import { requireKamailioRoot, requireTool } from "../tools/require-tool";
 
-jest.setTimeout(30000);
+jest.setTimeout(60000);
+
+const { sourceEdge, destinationEdge } = TWIN_ADDRESSES;
+const cfgOf = (name: string) => parseEnvironment(environments.find((e) => e.name === name));
+
+/** A twin with both edges and the proxies running; everything stopped by `stop`. */
+class Rig {
+  private callerPort = 5062;
+  private constructor(
+    readonly twin: NetworkTwin,
+    readonly cfg: EnvironmentConfig,
+    readonly source: TwilioEdge,
+    readonly destination: TwilioEdge,
+    public proxies: TwinProxies,
+  ) {}
+
+  static async start(architecture: TwinArchitecture, env: string, replies: ReplyPolicy): Promise<Rig> {
+    requireKamailioRoot();
+    for (const tool of ["sipp", "ip", "nft"]) requireTool(tool);
+    const cfg = cfgOf(env);
+    const twin = NetworkTwin.build(architecture, { instances: 2 });
+    const started: { stop(): Promise<void> }[] = [];
+    try {
+      const source = await startTwilioEdge(twin.twilio, { address: sourceEdge, replies });
+      started.push(source);
+      const destination = await startTwilioEdge(twin.twilio, { address: destinationEdge, acl: twin.egress, replies });
+      started.push(destination);
+      const proxies = await startTwinProxies(twin, cfg, { destination: destinationEdge });
+      return new Rig(twin, cfg, source, destination, proxies);
+    } catch (error) {
+      await Promise.all(started.map((s) => s.stop()));
+      twin.destroy();
+      throw error;
+    }
+  }
+
+  /** Restarts the proxies with the given fixes undone (none: as shipped). */
+  async restartProxies(undo: readonly TwinFix[] = []): Promise<void> {
+    await this.proxies.stop();
+    this.proxies = await startTwinProxies(this.twin, this.cfg, { destination: destinationEdge, undo });
+  }
+
+  /**
+   * One call from a SIPp caller behind `from` (the source edge unless told) to the SIPp
+   * callee behind the destination edge; `pauseMs` is the call's length.
+   */
+  async call(
+    uas: string,
+    uac: string,
+    o: { from?: string; pauseMs?: number; vars?: Record<string, string> } = {},
+  ): Promise<{ caller: SippResult; callee: SippResult; refused: string[] }> {
+    const refusedBefore = this.destination.refused().length;
+    const edge = o.from ?? sourceEdge;
+    const timeoutSeconds = Math.ceil((o.pauseMs ?? 100) / 1000) + 12;
+    const callee = await startSipp({
+      scenario: uas,
+      local: { host: destinationEdge, port: this.destination.calleePort },
+      netns: this.twin.twilio,
+      pauseMs: o.pauseMs,
+      timeoutSeconds,
+      vars: o.vars,
+    });
+    const caller = await runSipp({
+      scenario: uac,
+      local: { host: edge, port: this.callerPort++ },
+      target: { host: this.twin.ingress, port: 5060 },
+      // Through the edge's Kamailio, as Twilio sends: from the edge's address and port 5060.
+      extraArgs: ["-rsa", `${edge}:5060`],
+      keys: { account_sid: (this.cfg.sourceAccountSids as readonly string[])[0] },
+      netns: this.twin.twilio,
+      pauseMs: o.pauseMs,
+      timeoutSeconds,
+      vars: o.vars,
+    });
+    return { caller, callee: await callee.finish(), refused: this.destination.refused().slice(refusedBefore) };
+  }
+
+  async stop(): Promise<void> {
+    await this.proxies?.stop();
+    await this.source.stop();
+    await this.destination.stop();
+    this.twin.destroy();
+  }
+}
+
+const received = (r: SippResult) => r.messages.filter((m) => m.direction === "received").map(kindOf);
+/** What a test compares: both ends passed, the destination's ACL refused nothing. */
+const outcome = (r: { caller: SippResult; callee: SippResult; refused: string[] }) => ({
+  caller: { exitCode: r.caller.exitCode, errors: r.caller.errors },
+  callee: r.callee.exitCode,
+  refusedByDestination: r.refused,
+});
+const PASSED = { caller: { exitCode: 0, errors: "" }, callee: 0, refusedByDestination: [] };
 
 const CASES: [TwinArchitecture, string][] = [
   ["single", "dev"],
   ["load-balanced", "staging"],
 ];
 
-describe.each(CASES)("calls through the %s twin (%s's config)", (architecture, name) => {
-  const cfg = parseEnvironment(environments.find((e) => e.name === name));
-  const account = (cfg.sourceAccountSids as readonly string[])[0];
-  let twin: NetworkTwin;
-  let proxies: TwinProxies;
-  let caller = 5062;
-
+describe.each(CASES)("calls through the %s twin (%s's config), RFC-strict Twilio edges", (architecture, env) => {
+  let rig: Rig;
   beforeAll(async () => {
-    requireKamailioRoot();
-    for (const tool of ["sipp", "ip", "nft"]) requireTool(tool);
-    twin = NetworkTwin.build(architecture, { instances: 2 });
-    twin.guardDestination();
-    proxies = await startTwinProxies(twin, cfg);
+    rig = await Rig.start(architecture, env, "strict");
   }, 30000);
+  afterAll(async () => rig?.stop());
 
-  afterAll(async () => {
-    await proxies?.stop();
-    twin?.destroy();
-  });
-
-  /** One call: the destination runs `uas`, the caller `uac`, from a fresh source port. */
-  async function call(uas: string, uac: string): Promise<{ caller: SippResult; callee: SippResult }> {
-    const destination = await startSipp({
-      scenario: uas,
-      local: { host: TWIN_ADDRESSES.destinationEdge, port: SIP_PORT },
-      netns: twin.twilio,
-      timeoutSeconds: 20,
-    });
-    const result = await runSipp({
-      scenario: uac,
-      local: { host: TWIN_ADDRESSES.sourceEdge, port: caller++ },
-      target: { host: twin.ingress, port: SIP_PORT },
-      keys: { account_sid: account },
-      netns: twin.twilio,
-    });
-    return { caller: result, callee: await destination.finish() };
-  }
-
-  it("connects a call the caller hangs up; Kamailio sees the caller's own address; the destination sees only its ACL's", async () => {
-    const before = twin.destinationCounts();
-    const { caller: uac, callee } = await call("uas-answer.xml", "uac-call.xml");
-    expect({ exitCode: uac.exitCode, errors: uac.errors }).toEqual({ exitCode: 0, errors: "" });
-    expect(callee.messages.filter((m) => m.direction === "received").map(kindOf)).toEqual(["INVITE", "ACK", "BYE"]);
-    const callId = headerValues(uac.messages[0], "Call-ID")[0];
-    expect(proxies.log()).toMatch(
-      new RegExp(
-        `SIPLOG event=request method=INVITE dialog=new src=${TWIN_ADDRESSES.sourceEdge}:\\d+ .*callid=${callId}`,
-      ),
-    );
-    const after = twin.destinationCounts();
-    expect(after.refused - before.refused).toBe(0);
-    expect(after.admitted - before.admitted).toBeGreaterThanOrEqual(3);
+  it("connects a call the caller hangs up; the destination's ACL admits every request", async () => {
+    const result = await rig.call("uas-answer.xml", "uac-call.xml");
+    expect(outcome(result)).toEqual(PASSED);
+    expect(received(result.callee)).toEqual(["INVITE", "ACK", "BYE"]);
+    expect(rig.destination.admitted().every((a) => rig.twin.egress.some((e) => a.includes(` from ${e}:`)))).toBe(true);
   });
 
   it("connects a call the destination hangs up: its BYE reaches the caller", async () => {
-    const before = twin.destinationCounts();
-    const { caller: uac, callee } = await call("uas-hangup.xml", "uac-callee-hangup.xml");
-    expect({ exitCode: uac.exitCode, errors: uac.errors }).toEqual({ exitCode: 0, errors: "" });
-    expect(callee.exitCode).toBe(0);
-    expect(uac.messages.filter((m) => m.direction === "received" && kindOf(m) === "BYE").map(cseqMethod)).toEqual([
-      "BYE",
-    ]);
-    expect(twin.destinationCounts().refused - before.refused).toBe(0);
+    const result = await rig.call("uas-hangup.xml", "uac-callee-hangup.xml");
+    expect(outcome(result)).toEqual(PASSED);
+    expect(received(result.caller)).toContain("BYE");
+  });
+
+  it("carries a re-INVITE from the caller", async () => {
+    const result = await rig.call("uas-reinvite.xml", "uac-reinvite.xml", {
+      vars: { reinvite_code: "200", reinvite_reason: "OK" },
+    });
+    expect(outcome(result)).toEqual(PASSED);
+    expect(received(result.callee).filter((k) => k === "INVITE")).toHaveLength(2);
+  });
+
+  it("connects calls whose caller and destination are on the same Twilio edge address, twice in a row", async () => {
+    for (let n = 0; n < 2; n++) {
+      expect(outcome(await rig.call("uas-hangup.xml", "uac-callee-hangup.xml", { from: destinationEdge }))).toEqual(
+        PASSED,
+      );
+    }
+  });
+});
+
+describe("calls through the load-balanced twin with a symmetric destination edge", () => {
+  let rig: Rig;
+  beforeAll(async () => {
+    rig = await Rig.start("load-balanced", "staging", "symmetric");
+  }, 30000);
+  afterAll(async () => rig?.stop());
+
+  it("connects calls each side hangs up", async () => {
+    expect(outcome(await rig.call("uas-answer.xml", "uac-call.xml"))).toEqual(PASSED);
+    expect(outcome(await rig.call("uas-hangup.xml", "uac-callee-hangup.xml"))).toEqual(PASSED);
+  });
+});
+
+// Long calls matter only behind the NLB (an Elastic IP is a one-to-one NAT with no idle
+// timeout); then each fix is undone in turn, and its scenario must fail.
+describe("the load-balanced twin (staging, strict edges): long calls, and each fix undone", () => {
+  let rig: Rig;
+  beforeAll(async () => {
+    rig = await Rig.start("load-balanced", "staging", "strict");
+  }, 30000);
+  afterAll(async () => rig?.stop());
+
+  it("ends a call longer than the NLB's scaled UDP idle timeout with the caller's BYE", async () => {
+    const pauseMs = (rig.twin.idleSeconds.nlbUdp + 2) * 1000;
+    expect(outcome(await rig.call("uas-answer.xml", "uac-call.xml", { pauseMs }))).toEqual(PASSED);
+  });
+
+  it("ends a call longer than the NLB's scaled UDP idle timeout with the destination's BYE", async () => {
+    const pauseMs = (rig.twin.idleSeconds.nlbUdp + 2) * 1000;
+    expect(outcome(await rig.call("uas-hangup.xml", "uac-callee-hangup.xml", { pauseMs }))).toEqual(PASSED);
+  });
+
+  it("without the egress port, a call from the destination's own edge leaves with the NLB address and is refused", async () => {
+    await rig.restartProxies(["egress-port"]);
+    const result = await rig.call("uas-answer.xml", "uac-call.xml", { from: destinationEdge });
+    expect(result.refused).toContainEqual(
+      expect.stringMatching(new RegExp(`^INVITE from ${TWIN_ADDRESSES.nlb}:5060$`)),
+    );
+    expect(result.caller.exitCode).not.toBe(0);
+  });
+
+  it("without rport, a strict destination answers a port the NAT gateway never mapped: the call fails", async () => {
+    await rig.restartProxies(["rport"]);
+    const result = await rig.call("uas-answer.xml", "uac-call.xml");
+    expect(result.caller.exitCode).not.toBe(0);
+    expect(received(result.caller)).not.toContain("200");
   });
 });

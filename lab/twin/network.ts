@@ -46,6 +46,8 @@ export class NetworkTwin {
     readonly instances: readonly { readonly ns: NetworkNamespace; readonly privateIp: string }[],
     /** Scaled idle timeouts in seconds, as applied. */
     readonly idleSeconds: { readonly nlbUdp: number; readonly nlbTcp: number; readonly natGateway: number },
+    /** The factor AWS's timeouts were scaled by; Kamailio's timers get the same (lab/twin/sip.ts). */
+    readonly timeScale: number,
   ) {}
 
   static build(architecture: TwinArchitecture, options: TwinOptions = {}): NetworkTwin {
@@ -93,7 +95,7 @@ export class NetworkTwin {
         ["nft", "-f", "-"],
         architecture === "single" ? elasticIpRuleset(targets[0]) : loadBalancedRuleset(targets, ports, idleSeconds),
       );
-      return new NetworkTwin(architecture, twilio, aws, instances, idleSeconds);
+      return new NetworkTwin(architecture, twilio, aws, instances, idleSeconds, scale);
     } catch (error) {
       for (const ns of made) ns.destroy();
       throw error;
@@ -108,39 +110,6 @@ export class NetworkTwin {
   /** Where calls leave from, as the destination sees them: its IP ACL lists exactly these. */
   get egress(): readonly string[] {
     return this.architecture === "single" ? [TWIN_ADDRESSES.elasticIp] : [TWIN_ADDRESSES.nat];
-  }
-
-  /**
-   * The destination's IP ACL, at the packet level: SIP to the destination edge from an address
-   * not in `allowed` is dropped and counted (Twilio answers such INVITEs 403; the twin counts).
-   */
-  guardDestination(allowed: readonly string[] = this.egress): void {
-    this.twilio.run(
-      ["nft", "-f", "-"],
-      `
-table ip destination {
-  counter admitted {}
-  counter refused {}
-  set acl { type ipv4_addr; elements = { ${allowed.join(", ")} } }
-  chain input {
-    type filter hook input priority filter; policy accept;
-    ip daddr ${TWIN_ADDRESSES.destinationEdge} udp dport 5060 ip saddr @acl counter name "admitted" accept
-    ip daddr ${TWIN_ADDRESSES.destinationEdge} udp dport 5060 counter name "refused" drop
-  }
-}
-`,
-    );
-  }
-
-  /** Packets the destination's ACL admitted and refused so far. */
-  destinationCounts(): { admitted: number; refused: number } {
-    const count = (name: string) => {
-      const json = JSON.parse(this.twilio.run(["nft", "-j", "list", "counter", "ip", "destination", name])) as {
-        nftables: { counter?: { packets: number } }[];
-      };
-      return json.nftables.find((e) => e.counter)?.counter?.packets ?? 0;
-    };
-    return { admitted: count("admitted"), refused: count("refused") };
   }
 
   destroy(): void {
