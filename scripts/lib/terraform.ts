@@ -2,16 +2,7 @@
 // cdk.tf.json stays production-pure: mock credentials and skip flags are added only to a
 // scratch copy, as an override file, and through environment variables.
 import { spawnSync } from "node:child_process";
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const PROJECT_ROOT = resolve(__dirname, "..", "..");
@@ -131,13 +122,9 @@ export function withOfflineStandIns(stack: Record<string, unknown>): Record<stri
   const reference = new RegExp(`\\$\\{data\\.(${replaced.join("|")})\\.([A-Za-z0-9_-]+)\\.([A-Za-z0-9_]+)\\}`, "g");
   const rewrite = (value: unknown): unknown => {
     if (typeof value === "string") {
-      return value.replace(reference, (whole, type: string, _name: string, attribute: string) => {
-        const standIn = OFFLINE_DATA_STANDINS[type][attribute];
-        if (standIn === undefined) {
-          throw new Error(`${whole}: no offline stand-in for ${type}.${attribute} (scripts/lib/terraform.ts)`);
-        }
-        return standIn;
-      });
+      return value.replace(reference, (whole, type: string, _name: string, attribute: string) =>
+        standInFor(type, attribute, whole),
+      );
     }
     if (Array.isArray(value)) return value.map(rewrite);
     if (value !== null && typeof value === "object") {
@@ -151,6 +138,31 @@ export function withOfflineStandIns(stack: Record<string, unknown>): Record<stri
   return Object.keys(rest).length > 0 ? { ...result, data: rest } : result;
 }
 
+/** The stand-in of `data.<type>.<name>.<attribute>`; throws for an attribute without one. */
+function standInFor(type: string, attribute: string, reference: string): string {
+  const standIn = OFFLINE_DATA_STANDINS[type]?.[attribute];
+  if (standIn === undefined) {
+    throw new Error(`${reference}: no offline stand-in for ${type}.${attribute} (scripts/lib/terraform.ts)`);
+  }
+  return standIn;
+}
+
+/**
+ * withOfflineStandIns for HCL (an `npm run export-hcl` folder): drops each top-level data
+ * block of a type with stand-ins and replaces its references, bare (`data.t.n.a`, which the
+ * exporter writes) or interpolated (`"${data.t.n.a}"`).
+ */
+export function withOfflineStandInsHcl(text: string): string {
+  const types = Object.keys(OFFLINE_DATA_STANDINS).join("|");
+  const block = new RegExp(`^data "(${types})" "[^"]+" \\{\\n[\\s\\S]*?^\\}\\n`, "gm");
+  const interpolated = new RegExp(`\\$\\{data\\.(${types})\\.[A-Za-z0-9_-]+\\.([A-Za-z0-9_]+)\\}`, "g");
+  const bare = new RegExp(`\\bdata\\.(${types})\\.[A-Za-z0-9_-]+\\.([A-Za-z0-9_]+)\\b`, "g");
+  return text
+    .replace(block, "")
+    .replace(interpolated, (whole, type: string, attribute: string) => standInFor(type, attribute, whole))
+    .replace(bare, (whole, type: string, attribute: string) => `"${standInFor(type, attribute, whole)}"`);
+}
+
 /** Like offlineWorkdir, for a folder of Terraform files (an HCL export, for instance). */
 export function offlineWorkdirFromFolder(folder: string, stack: string, label: string): string {
   const dir = join(SCRATCH_DIR, label, stack);
@@ -162,7 +174,7 @@ export function offlineWorkdirFromFolder(folder: string, stack: string, label: s
     if (name.endsWith(".tf.json")) {
       const stack = JSON.parse(readFileSync(join(folder, name), "utf8")) as Record<string, unknown>;
       writeFileSync(join(dir, name), JSON.stringify(withOfflineStandIns(stack), null, 2));
-    } else copyFileSync(join(folder, name), join(dir, name));
+    } else writeFileSync(join(dir, name), withOfflineStandInsHcl(readFileSync(join(folder, name), "utf8")));
   }
   writeFileSync(join(dir, "offline_override.tf.json"), JSON.stringify(OFFLINE_OVERRIDE, null, 2));
   return dir;
