@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { canonicalCidr, cidrSubnet, isCanonical, isPrivate, overlaps, parseCidr } from "./cidr";
 import { ConfigError, type ConfigIssue } from "./config-error";
+import { isInZone, isReservedDomain } from "./dns";
 import { PROJECT_TAG_NAMES, stackNameFor } from "./names";
 import { DEBIAN } from "./platform";
 import {
@@ -80,7 +81,7 @@ const HINTS: Record<string, string> = {
   natGateways: 'use "single" (one egress IP) or "per-az" (survives a zone loss, one egress IP per zone)',
   autoscaling: "use { min, desired, max } with 1 <= min <= desired <= max <= 100",
   "autoscaling.healthCheckGraceSeconds": "use 60 to 1800 seconds; first boot installs Kamailio in about 3 minutes",
-  dns: 'use { name: "sip.example.com", hostedZoneId: "Z0123456789ABC" } (hostedZoneId optional)',
+  dns: 'use { name: "sip.prod.example.com", hostedZone: "example.com" } (the public Route 53 zone that holds the name), or hostedZoneId instead of hostedZone',
   monitoring: "see the `monitoring` settings documented in config/schema.ts",
   allowElasticIpDestroy: "use true or false",
   account: 'use a short lowercase label for the AWS account, e.g. "prod"',
@@ -91,6 +92,8 @@ const HINTS: Record<string, string> = {
   "monitoring.answerRateMinInvites": "use a whole number of INVITEs per 5 minutes, e.g. 10",
   "monitoring.cpuAlarmPercent": "use a percentage from 10 to 100, e.g. 80",
   "dns.name": "use a fully qualified host name such as sip.example.com",
+  "dns.hostedZone":
+    'use the name of the public Route 53 hosted zone that holds dns.name, without a trailing dot, e.g. "example.com"',
   "dns.hostedZoneId": "use the Route 53 hosted zone id (Z followed by letters and digits) that holds dns.name",
   "sip.port": "use a port from 1024 to 65535 (5060 is the SIP default)",
   "sip.destinationTransport": 'use "udp", "tcp" or "tls"',
@@ -213,7 +216,14 @@ const monitoringSchema = z.strictObject({
 const dnsSchema = z.strictObject({
   /** Name Twilio dials and Kamailio advertises instead of an IP address. */
   name: hostname,
-  /** @default none — no record is created; point the name at the proxy yourself. */
+  /**
+   * The public Route 53 hosted zone that holds `name`, by name (e.g. "example.com"): the stack
+   * looks it up (data source aws_route53_zone, private_zone = false) and keeps an A record of
+   * every public address in it. Set this or hostedZoneId, not both.
+   * @default none — no record is created; point the name at the proxy yourself
+   */
+  hostedZone: hostname.optional(),
+  /** The same zone by id, for a zone the name lookup cannot single out. @default none */
   hostedZoneId: z
     .string()
     .regex(/^Z[A-Z0-9]{1,32}$/, "is not a Route 53 hosted zone id")
@@ -362,7 +372,10 @@ const environmentSchema = z.strictObject({
   autoscaling: autoscalingSchema.optional(),
   /**
    * @default none — Twilio dials the Elastic IP. With a name, Kamailio advertises the name and
-   * `twiml` uses it; with hostedZoneId too, an A record (TTL 300) is created for it.
+   * `twiml` uses it; with hostedZone (or hostedZoneId) too, the stack keeps an A record (TTL
+   * 60) of every public address for it. Required, with a zone, for a load-balanced environment
+   * in more than one availability zone: its NLB has one Elastic IP per zone, and advertising
+   * one of them would tie every call and dialog to that zone.
    */
   dns: dnsSchema.optional(),
   /**
@@ -426,6 +439,8 @@ export interface SourceAuthSettings {
 
 export interface DnsSettings {
   readonly name: string;
+  /** The public hosted zone, looked up by name. At most one of hostedZone, hostedZoneId. */
+  readonly hostedZone?: string;
   readonly hostedZoneId?: string;
 }
 
@@ -608,6 +623,8 @@ function checkCrossFields(p: Parsed, add: AddIssue): void {
     }
   }
 
+  checkDns(p, add);
+
   if (p.sip.progressTimeoutMs >= p.sip.ringTimeoutMs) {
     add(
       "sip.progressTimeoutMs",
@@ -629,6 +646,49 @@ function checkCrossFields(p: Parsed, add: AddIssue): void {
       "sip.ringTimeoutMs",
       "must be longer than sip.transactionTimeoutMs",
       "raise ringTimeoutMs or lower transactionTimeoutMs",
+    );
+  }
+}
+
+/**
+ * The ingress name. A multi-zone load-balanced environment must have one, with the zone the
+ * stack keeps its A record in: its NLB has an Elastic IP per zone, and Kamailio can advertise
+ * (Via, Record-Route) and Twilio dial only one host. An address would be one zone's NLB node,
+ * so that zone's impairment would fail new calls and in-dialog requests although the other
+ * zones are healthy; a name whose A record lists every address lets Twilio move to the next.
+ */
+function checkDns(p: Parsed, add: AddIssue): void {
+  const zones = p.availabilityZones.length;
+  if (p.architecture === "load-balanced" && zones > 1) {
+    const why = `the NLB has ${zones} Elastic IPs (one per zone) and Twilio must be able to reach each of them by one name, or an impaired first zone fails new calls and in-dialog requests`;
+    if (!p.dns) {
+      add(
+        "dns",
+        `is required for a load-balanced environment in ${zones} zones: ${why}`,
+        `add dns: { name: "sip.${p.name}.<your zone>", hostedZone: "<your public Route 53 zone>" }`,
+      );
+    } else if (p.dns.hostedZone === undefined && p.dns.hostedZoneId === undefined) {
+      add(
+        "dns.hostedZone",
+        `is required in ${zones} zones: the stack must keep the A record of ${p.dns.name} listing every NLB Elastic IP (${why})`,
+        `add hostedZone: "<the public Route 53 zone that holds ${p.dns.name}>" (or hostedZoneId)`,
+      );
+    }
+  }
+  if (!p.dns) return;
+  const { name, hostedZone, hostedZoneId } = p.dns;
+  if (hostedZone !== undefined && hostedZoneId !== undefined) {
+    add(
+      "dns.hostedZoneId",
+      `names a zone as well as dns.hostedZone ("${hostedZone}"); the two could disagree`,
+      "keep one: hostedZone (looked up by name) or hostedZoneId",
+    );
+  }
+  if (hostedZone !== undefined && !isInZone(name, hostedZone)) {
+    add(
+      "dns.name",
+      `is not inside dns.hostedZone ("${hostedZone}"), so Route 53 would refuse the record`,
+      `use a name ending in ".${hostedZone}", or set hostedZone to the zone that holds ${name}`,
     );
   }
 }
@@ -786,6 +846,11 @@ export function environmentWarnings(cfg: EnvironmentConfig): string[] {
   } else if (cfg.sourceAccountSids.includes(PLACEHOLDER_ACCOUNT_SID)) {
     warnings.push(
       `${cfg.name}: sourceAccountSids lists the placeholder ${PLACEHOLDER_ACCOUNT_SID}: no real call passes the account lock until you replace it with your source account's SID`,
+    );
+  }
+  if (cfg.dns?.hostedZone !== undefined && isReservedDomain(cfg.dns.hostedZone)) {
+    warnings.push(
+      `${cfg.name}: dns.hostedZone is the placeholder "${cfg.dns.hostedZone}" (a reserved documentation domain, RFC 2606): a deploy stops at the hosted-zone lookup until you replace it (and dns.name) with your own public Route 53 zone`,
     );
   }
   return warnings;

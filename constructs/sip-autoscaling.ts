@@ -20,7 +20,10 @@ export interface ZoneSubnet {
 export interface SipAutoscalingProps extends SipProxyNodesProps {
   /** The VPC's CIDR: NLB health checks and forwarded traffic arrive from inside it. */
   readonly vpcCidr: string;
-  /** Where the NLB lives, one Elastic IP per subnet; Kamailio advertises the first. */
+  /**
+   * Where the NLB lives, one Elastic IP per subnet. With one subnet Kamailio may advertise its
+   * address; with more, advertisedName is required (a name whose A record lists them all).
+   */
   readonly publicSubnets: readonly ZoneSubnet[];
   /** Where the instances run; they have no public address and leave through NAT. */
   readonly privateSubnetIds: readonly string[];
@@ -83,6 +86,15 @@ export class SipAutoscaling extends Construct {
       throw new ConstructError(this, `needs min <= desired <= max, got ${minSize} <= ${desired} <= ${maxSize}`);
     }
     const grace = props.healthCheckGraceSeconds ?? 300;
+    // Kamailio puts one host into Via and Record-Route, and Twilio sends replies, ACK and BYE
+    // there. One zone's Elastic IP would make that zone's NLB node the only way into every
+    // dialog, so an impaired first zone would fail calls although the others are healthy.
+    if (props.publicSubnets.length > 1 && props.advertisedName === undefined) {
+      throw new ConstructError(
+        this,
+        `has ${props.publicSubnets.length} zones but no advertisedName: advertising one zone's Elastic IP ties every call to that zone; give a DNS name that resolves to every NLB Elastic IP`,
+      );
+    }
 
     // The NLB preserves client addresses, so Twilio's ranges still apply; health checks and
     // forwarded traffic also arrive from the NLB's addresses inside the VPC.
@@ -115,7 +127,8 @@ export class SipAutoscaling extends Construct {
         subnetId: s.subnetId,
         allocationId: this.nlbElasticIps[i].allocationId,
       })),
-      // Kamailio advertises one address; across zones every address must reach every instance.
+      // Twilio may send any request of a dialog to any address of the advertised name, and
+      // after a zone's loss to another zone's: every address must reach every instance.
       enableCrossZoneLoadBalancing: props.publicSubnets.length > 1,
       tags: { Name: props.namePrefix },
       dependsOn: props.internetGateway ? [props.internetGateway] : undefined,

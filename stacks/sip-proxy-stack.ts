@@ -1,9 +1,10 @@
 import { Construct } from "constructs";
 import { Annotations, Aspects, LocalBackend, S3Backend, TerraformOutput } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
+import { isReservedDomain } from "../config/dns";
 import { environmentWarnings, type EnvironmentConfig } from "../config/schema";
 import { ANY_ACCOUNT, PLACEHOLDER_ACCOUNT_SID, twilioSipDomainOf } from "../config/twilio";
+import { IngressDns } from "../constructs/ingress-dns";
 import { Monitoring, type MonitoringProps } from "../constructs/monitoring";
 import { SipAutoscaling } from "../constructs/sip-autoscaling";
 import { SipInstance } from "../constructs/sip-instance";
@@ -139,19 +140,17 @@ export class SipProxyStack extends ReadableAddressStack {
     });
   }
 
-  /** With dns.hostedZoneId, an A record for the proxy's public addresses; returns the name. */
+  /**
+   * With a hosted zone (by name or id), the A record of every public address of the proxy;
+   * returns the name to dial, or undefined when the environment has none.
+   */
   private dnsRecord(cfg: EnvironmentConfig, addresses: string[]): string | undefined {
     if (!cfg.dns) return undefined;
-    if (cfg.dns.hostedZoneId) {
-      new Route53Record(this, "dns", {
-        zoneId: cfg.dns.hostedZoneId,
-        name: cfg.dns.name,
-        type: "A",
-        ttl: 300,
-        records: addresses,
-      });
+    const { name, hostedZone, hostedZoneId } = cfg.dns;
+    if (hostedZone !== undefined || hostedZoneId !== undefined) {
+      new IngressDns(this, "dns", { name, hostedZone, hostedZoneId, addresses });
     }
-    return cfg.dns.name;
+    return name;
   }
 
   private twimlOutput(cfg: EnvironmentConfig, address: string, dialledAddress: string): string {
@@ -183,6 +182,15 @@ export class SipProxyStack extends ReadableAddressStack {
       ];
     }
     return [];
+  }
+
+  /** A step for a placeholder hosted zone (config/dns.ts), if the environment still has one. */
+  private static dnsZoneStep(cfg: EnvironmentConfig): string[] {
+    const zone = cfg.dns?.hostedZone;
+    if (zone === undefined || !isReservedDomain(zone)) return [];
+    return [
+      `Replace the placeholder zone "${zone}" in dns (config/environments/${cfg.name}.ts) with your public Route 53 hosted zone and a name in it: until then the deploy stops at the hosted-zone lookup.`,
+    ];
   }
 
   private singleInstanceOutputs(cfg: EnvironmentConfig, proxy: SipInstance, address: string): void {
@@ -241,7 +249,11 @@ export class SipProxyStack extends ReadableAddressStack {
       value: proxies.targetGroup.arn,
       description: "NLB target group: which instances are healthy and receiving calls.",
     });
-    const sip = this.twimlOutput(cfg, address, "the NLB");
+    const sip = this.twimlOutput(
+      cfg,
+      address,
+      cfg.dns ? `${cfg.dns.name}, the name of the NLB's Elastic IPs` : "the NLB",
+    );
     const acl = natIps.map((ip) => `${ip}/32`);
     const domains = SipProxyStack.aclDomains(cfg);
     new TerraformOutput(this, "twilio_ip_acl", {
@@ -251,8 +263,14 @@ export class SipProxyStack extends ReadableAddressStack {
     new TerraformOutput(this, "next_steps", {
       value: numbered([
         ...SipProxyStack.accountStep(cfg),
+        ...SipProxyStack.dnsZoneStep(cfg),
         `Destination account: add each NAT gateway IP as /32 to the IP Access Control List of ${domains}: ${acl.join(", ")}. Do NOT add the NLB IP: calls leave through NAT.`,
         `Source account: point the phone number at TwiML <Dial>${sip}</Dial>.`,
+        ...(cfg.dns
+          ? [
+              `Check that ${cfg.dns.name} resolves to every NLB Elastic IP (dig +short ${cfg.dns.name}): ${nlbIps.join(", ")}.`,
+            ]
+          : []),
         `Wait for the instances to turn healthy (about 5 minutes): aws elbv2 describe-target-health --region ${cfg.region} --target-group-arn ${proxies.targetGroup.arn}`,
         "Place a test call; each instance logs to /var/log/kamailio.log (lines starting SIPLOG).",
       ]),

@@ -92,9 +92,16 @@ const perZone = (z: string) => [
   `aws_subnet.vpc_public_${z}`,
 ];
 
-/** Reviewed addresses of each shipped environment, sorted. */
+/**
+ * The ingress name of a multi-zone load-balanced stack (config/schema.ts requires it): the
+ * hosted zone's lookup by name (a data source, kept in state) and the A record of every NLB
+ * Elastic IP. The record's address predates the lookup; it must stay `aws_route53_record.dns`.
+ */
+const INGRESS_DNS = ["aws_route53_record.dns", "data.aws_route53_zone.dns_zone"];
+
+/** Reviewed addresses of each shipped environment (data sources as `data.<type>.<name>`), sorted. */
 export const REVIEWED_ADDRESSES: Readonly<Record<string, readonly string[]>> = {
   dev: SINGLE_INSTANCE_ADDRESSES,
   staging: [...LOAD_BALANCED_ONCE, ...perZone("us_east_1a")].sort(),
-  prod: [...LOAD_BALANCED_ONCE, ...["us_east_1a", "us_east_1b", "us_east_1c"].flatMap(perZone)].sort(),
+  prod: [...LOAD_BALANCED_ONCE, ...INGRESS_DNS, ...["us_east_1a", "us_east_1b", "us_east_1c"].flatMap(perZone)].sort(),
 };

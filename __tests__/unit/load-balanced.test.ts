@@ -158,26 +158,33 @@ describe("load-balanced architecture", () => {
     expect(singleRoutes).toEqual(Array(3).fill("${aws_nat_gateway.vpc_nat_us_east_1a_gateway.id}"));
   });
 
-  it("advertises the NLB's first Elastic IP in Kamailio, or the configured DNS name", () => {
-    const script = lb.json.locals?.proxy_template_user_data as string;
-    expect(script).toContain('#!substdef "!ADVERTISED_ADDRESS!${aws_eip.proxy_nlb_us_west_2a.public_ip}!g"');
-    const named = synthEnvironment({
-      ...loadBalancedInput,
-      dns: { name: "sip.example.com", hostedZoneId: "Z0123456789ABC" },
-    });
-    expect(named.json.locals?.proxy_template_user_data as string).toContain(
-      '#!substdef "!ADVERTISED_ADDRESS!sip.example.com!g"',
+  it("advertises the NLB's only Elastic IP in one zone, and the DNS name in several", () => {
+    expect(staging.json.locals?.proxy_template_user_data as string).toContain(
+      '#!substdef "!ADVERTISED_ADDRESS!${aws_eip.proxy_nlb_us_east_1a.public_ip}!g"',
     );
-    expect(onlyResource(named.json, "aws_route53_record")).toMatchObject({
-      zone_id: "Z0123456789ABC",
-      name: "sip.example.com",
+    const script = lb.json.locals?.proxy_template_user_data as string;
+    expect(script).toContain('#!substdef "!ADVERTISED_ADDRESS!sip.lbtest.voice-fixture.net!g"');
+    expect(script).not.toContain("proxy_nlb");
+    expect(onlyResource(lb.json, "aws_route53_record")).toMatchObject({
+      zone_id: "${data.aws_route53_zone.dns_zone.zone_id}",
+      name: "sip.lbtest.voice-fixture.net",
       type: "A",
-      ttl: 300,
+      ttl: 60,
       records: ["${aws_eip.proxy_nlb_us_west_2a.public_ip}", "${aws_eip.proxy_nlb_us_west_2b.public_ip}"],
     });
-    expect(named.json.output?.twiml.value).toBe(
-      '<Response><Dial><Sip username="lb-proxy" password="PASSWORD_FROM_SSM">sip:EXTENSION@sip.example.com:5070</Sip></Dial></Response>',
+    expect(lb.json.output?.twiml.value).toBe(
+      '<Response><Dial><Sip username="lb-proxy" password="PASSWORD_FROM_SSM">sip:EXTENSION@sip.lbtest.voice-fixture.net:5070</Sip></Dial></Response>',
     );
+  });
+
+  it("creates the record in a zone given by id without looking the zone up", () => {
+    const tls = synthEnvironment(tlsInput);
+    expect(tls.json.data).toBeUndefined();
+    expect(onlyResource(tls.json, "aws_route53_record")).toMatchObject({
+      zone_id: "Z0123456789ABC",
+      name: "sip.tlstest.example.org",
+      records: ["${aws_eip.proxy_nlb_us_east_1a.public_ip}", "${aws_eip.proxy_nlb_us_east_1b.public_ip}"],
+    });
   });
 
   it("tells the operator to whitelist the NAT addresses, never the NLB address", () => {
@@ -206,7 +213,8 @@ describe("load-balanced architecture", () => {
     ]);
     expect(JSON.stringify(outputs.twilio_ip_acl.value)).not.toContain("proxy_nlb");
     expect(outputs.next_steps.value).toMatch(/Do NOT add the NLB IP/);
-    expect(outputs.twiml.value).toContain("${aws_eip.proxy_nlb_us_east_1a.public_ip}");
+    expect(outputs.twiml.value).toContain("sip:EXTENSION@sip.prod.example.net:5060");
+    expect(outputs.twiml.value).not.toContain("proxy_nlb");
   });
 
   it("keeps the load-balanced state addresses stable", () => {
@@ -216,7 +224,9 @@ describe("load-balanced architecture", () => {
     // prod is the same set with three zones: per-zone resources triple, the rest stay single.
     const perZone = resourceAddresses(prod.json).filter((a) => /us_east_1[abc]/.test(a));
     expect(perZone).toHaveLength(3 * 9);
-    expect(resourceAddresses(prod.json).filter((a) => !a.includes(".monitoring_"))).toHaveLength(44);
+    // ... plus the ingress name's A record (a multi-zone NLB needs one).
+    expect(resourceAddresses(prod.json).filter((a) => !a.includes(".monitoring_"))).toHaveLength(45);
+    expect(resourceAddresses(prod.json)).toContain("aws_route53_record.dns");
   });
 });
 

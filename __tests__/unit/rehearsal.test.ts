@@ -4,7 +4,7 @@ import { environments } from "../../config/environments";
 import { EMULATOR_ARTEFACTS } from "../../scripts/lib/emulator-artefacts";
 import { classifyReplan, emulatorOverride } from "../../scripts/lib/rehearsal";
 import { REVIEWED_ADDRESSES } from "../../stacks/state-addresses";
-import { resourceAddresses } from "../../scripts/lib/stack-json";
+import { stateAddresses } from "../../scripts/lib/stack-json";
 import { synthEnvironment } from "../helpers";
 
 const templateEcho = {
@@ -143,7 +143,7 @@ describe("the rehearsal's emulator settings", () => {
 
   it("checks every shipped environment against a reviewed address list", () => {
     for (const input of environments) {
-      expect({ env: input.name, addresses: resourceAddresses(synthEnvironment(input).json) }).toEqual({
+      expect({ env: input.name, addresses: stateAddresses(synthEnvironment(input).json) }).toEqual({
         env: input.name,
         addresses: REVIEWED_ADDRESSES[input.name],
       });

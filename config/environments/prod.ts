@@ -1,4 +1,5 @@
 import type { EnvironmentInput } from "../schema";
+import { PLACEHOLDER_HOSTED_ZONE } from "../dns";
 import { PLACEHOLDER_ACCOUNT_SID } from "../twilio";
 
 /**
@@ -21,6 +22,10 @@ export const prod: EnvironmentInput = {
   destinations: [{ host: "example-prod.sip.ashburn.twilio.com" }, { host: "example-prod.sip.umatilla.twilio.com" }],
   // Replace with the SID of the Twilio account whose numbers dial the proxy.
   sourceAccountSids: [PLACEHOLDER_ACCOUNT_SID],
+  // Twilio dials, and Kamailio advertises, a name whose A record lists all three NLB Elastic
+  // IPs, so an impaired zone's address is not the only way in (README "Ingress across zones").
+  // Replace the placeholder with your public Route 53 zone and a name in it.
+  dns: { name: `sip.prod.${PLACEHOLDER_HOSTED_ZONE}`, hostedZone: PLACEHOLDER_HOSTED_ZONE },
   natGateways: "per-az",
   autoscaling: { min: 2, desired: 2, max: 10 },
   tags: { Owner: "voice-team" },

@@ -296,3 +296,51 @@ export async function resetMoto(server: MotoServer): Promise<void> {
   const response = await fetch(`${server.endpoint}/moto-api/reset`, { method: "POST" });
   if (!response.ok) throw new Error(`moto reset failed: HTTP ${response.status}`);
 }
+
+/**
+ * A request to moto's Route 53 (REST/XML, API 2013-04-01). moto's single endpoint tells the
+ * service by the credential scope of the Authorization header and does not check signatures
+ * (moto_server/werkzeug_app.py, infer_service_region_host), so the scope is all this carries.
+ */
+async function route53(server: MotoServer, method: "GET" | "POST", path: string, body?: string): Promise<string> {
+  const response = await fetch(`${server.endpoint}/2013-04-01/${path}`, {
+    method,
+    body,
+    headers: {
+      Authorization: `AWS4-HMAC-SHA256 Credential=AKIAOFFLINEMOCK00000/20250101/us-east-1/route53/aws4_request, SignedHeaders=host, Signature=${"0".repeat(64)}`,
+      ...(body ? { "Content-Type": "application/xml" } : {}),
+    },
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`moto route53 ${method} ${path}: HTTP ${response.status}\n${text.slice(0, 2000)}`);
+  return text;
+}
+
+/**
+ * Creates a public hosted zone in the emulator unless one of that name exists, and returns its
+ * id. An account holds the zone a stack's DNS record goes into before the stack is deployed
+ * (README, "Ingress across zones"); the emulator starts empty, so the rehearsal stands in for
+ * the operator. One zone per name: a second would make the stack's lookup by name ambiguous.
+ */
+export async function ensureHostedZone(server: MotoServer, zone: string): Promise<string> {
+  const listed = await route53(server, "GET", `hostedzonesbyname?dnsname=${encodeURIComponent(zone)}`);
+  const existing = [...listed.matchAll(/<HostedZone>([\s\S]*?)<\/HostedZone>/g)]
+    .map((m) => m[1])
+    .find((z) => z.includes(`<Name>${zone}.</Name>`) && !z.includes("<PrivateZone>true</PrivateZone>"));
+  const idOf = (xml: string) => /<Id>\/hostedzone\/([^<]+)<\/Id>/.exec(xml)?.[1];
+  if (existing) return idOf(existing)!;
+  const created = await route53(
+    server,
+    "POST",
+    "hostedzone",
+    `<?xml version="1.0" encoding="UTF-8"?>
+<CreateHostedZoneRequest xmlns="https://route53.amazonaws.com/doc/2013-04-01/">
+  <Name>${zone}</Name>
+  <CallerReference>sip-proxy-rehearsal-${zone}</CallerReference>
+  <HostedZoneConfig><Comment>deploy rehearsal</Comment><PrivateZone>false</PrivateZone></HostedZoneConfig>
+</CreateHostedZoneRequest>`,
+  );
+  const id = idOf(created);
+  if (!id) throw new Error(`moto route53 CreateHostedZone for ${zone} returned no id:\n${created.slice(0, 2000)}`);
+  return id;
+}

@@ -5,12 +5,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { environments } from "../../config/environments";
-import type { EnvironmentInput } from "../../config/schema";
+import { parseEnvironment, type EnvironmentInput } from "../../config/schema";
 import { buildApp } from "../../main";
 import { synthesizeChecked } from "../../stacks/policy";
 import { REVIEWED_ADDRESSES } from "../../stacks/state-addresses";
 import { EMULATOR_ARTEFACTS } from "./emulator-artefacts";
-import type { MotoServer } from "./moto";
+import { ensureHostedZone, type MotoServer } from "./moto";
 import { classifyReplan, rehearsalEnv, rehearsalWorkdir, tfAsync, tfOk, type AttributeChange } from "./rehearsal";
 import { diffStack } from "./stack-diff";
 import { resourceAddresses, type StackJson } from "./stack-json";
@@ -193,6 +193,11 @@ export async function rehearseEnvironments(
   log: (line: string) => void,
 ): Promise<RehearsalResult[]> {
   const inputs = environments.filter((e) => names.includes(e.name));
+  // The hosted zones the stacks look up by name exist before a deploy (an operator's
+  // prerequisite); in the emulator they are created here, once each, before any apply.
+  const zones = [...new Set(inputs.flatMap((input) => parseEnvironment(input).dns?.hostedZone ?? []))];
+  for (const zone of zones)
+    log(`route53: hosted zone ${zone} is ${await ensureHostedZone(server, zone)} in the emulator`);
   const base = synthesize(inputs, "base");
   const changed = synthesize(inputs.map(sampleChange), "changed");
   try {

@@ -7,6 +7,8 @@ import type { EnvironmentConfig } from "../../config/schema";
 
 export interface StackJson {
   readonly resource?: Record<string, Record<string, Record<string, unknown>>>;
+  /** Data sources: read at every plan, kept in state as `data.<type>.<name>`. */
+  readonly data?: Record<string, Record<string, Record<string, unknown>>>;
   readonly locals?: Record<string, unknown>;
   readonly output?: Record<string, { value: unknown; description?: string }>;
   readonly terraform?: Record<string, unknown>;
@@ -50,6 +52,17 @@ export function resourceAddresses(stack: StackJson): string[] {
   return Object.entries(stack.resource ?? {})
     .flatMap(([type, byName]) => Object.keys(byName).map((name) => `${type}.${name}`))
     .sort();
+}
+
+/**
+ * What `terraform state list` shows after an apply: every resource, and every data source as
+ * `data.<type>.<name>` (Terraform keeps their last read in state), sorted.
+ */
+export function stateAddresses(stack: StackJson): string[] {
+  const data = Object.entries(stack.data ?? {}).flatMap(([type, byName]) =>
+    Object.keys(byName).map((name) => `data.${type}.${name}`),
+  );
+  return [...resourceAddresses(stack), ...data].sort();
 }
 
 /**
