@@ -15,8 +15,12 @@ if ! command -v terraform >/dev/null 2>&1; then
   echo "terraform is not installed; the terraform layer will fail. Install Terraform >= 1.10." >&2
 fi
 
-step "Debian 13 roots (cache: ${SIP_PROXY_CACHE_DIR:-/var/cache/sip-proxy-infra})"
-npx tsx scripts/roots.ts
+step "Debian 13 roots (cache: ${SIP_PROXY_CACHE_DIR:-/var/cache/sip-proxy-infra}), beside type check and lint"
+# Resolving the roots' package versions is mostly apt reading the archive's lists: it shares the
+# cores with the type check and lint, and its output follows theirs.
+roots_log="$(mktemp)"
+npx tsx scripts/roots.ts >"$roots_log" 2>&1 &
+roots_pid=$!
 
 step "typecheck"
 npx tsc --noEmit
@@ -26,13 +30,20 @@ npx eslint .
 npx prettier --check .
 shellcheck scripts/*.sh bench/synth .ci/run lab/boot/systemctl lab/boot/sleep lab/boot/run-in-image.sh
 
+step "Debian 13 roots: result"
+roots_status=0
+wait "$roots_pid" || roots_status=$?
+cat "$roots_log"
+rm -f "$roots_log"
+[ "$roots_status" -eq 0 ] || exit "$roots_status"
+
 step "tests, timing-sensitive layers (alone on the machine)"
 # The SIP and twin layers assert on SIP timers: nothing else runs beside them.
-npx jest --passWithNoTests --selectProjects unit tools sip twin "$@"
+npx jest --passWithNoTests --selectProjects sip twin "$@"
 
-step "tests, Terraform, deploy rehearsal and boot layers (side by side)"
-# These assert on no timer and spend much of their time waiting (on the provider's polling, on
-# the boot's retries), so they share the two cores: about 4 minutes instead of about 7 in turn.
+step "tests, unit, tools, Terraform, deploy rehearsal and boot layers (side by side)"
+# These assert on no timer, and several spend much of their time waiting (on the provider's
+# polling, on the boot's retries), so they share the two cores: about 4 minutes instead of 7.
 # Each writes its own log, printed whole when it ends, so the output is never interleaved.
 logs="$(mktemp -d)"
 declare -A layer_of=()
@@ -40,7 +51,7 @@ trap 'rm -rf "$logs"' EXIT
 # Background jobs of a script ignore Ctrl-C: pass it on, or they would run on unseen.
 trap 'kill -TERM "${!layer_of[@]}" 2>/dev/null; exit 130' INT TERM
 started=$SECONDS
-for layer in terraform ops rehearsal boot; do
+for layer in unit tools terraform ops rehearsal boot; do
   node_modules/.bin/jest --passWithNoTests --selectProjects "$layer" "$@" >"$logs/$layer.log" 2>&1 &
   layer_of[$!]="$layer"
   echo "started: $layer (pid $!)"
