@@ -1,5 +1,5 @@
 import { Testing } from "cdktf";
-import { parseEnvironment, type EnvironmentInput } from "../config/schema";
+import { ConfigError, parseEnvironment, type EnvironmentInput } from "../config/schema";
 import { SipProxyStack } from "../stacks/sip-proxy-stack";
 import type { StackJson } from "../scripts/lib/stack-json";
 
@@ -25,4 +25,15 @@ export function onlyResource(json: StackJson, type: string): Record<string, unkn
   const all = Object.values(resourcesOf(json, type));
   if (all.length !== 1) throw new Error(`expected exactly one ${type}, found ${all.length}`);
   return all[0];
+}
+
+/** The ConfigError parseEnvironment throws for `input`; fails the test when it accepts it. */
+export function rejection(input: unknown): ConfigError {
+  try {
+    parseEnvironment(input);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error("expected a ConfigError, but the input was accepted");
 }

@@ -102,18 +102,18 @@ export function labKamailioConfig(
   const node = kamailioView(nodeSettingsFor(cfg), addresses.advertisedAddress ?? addresses.listen.host);
   const scale = options.timeScale ?? 1;
   if (!(scale > 0 && scale <= 1)) throw new LabInputError(`timeScale must be in (0, 1], got ${scale}`);
-  const ms = (value: number) => Math.max(1, Math.round(value * scale));
-  const seconds = (value: number) => Math.max(1, Math.round(value * scale));
+  // Milliseconds and seconds alike: never below one unit, which Kamailio would read as "off".
+  const scaled = (value: number) => Math.max(1, Math.round(value * scale));
   return renderTemplate("kamailio", {
     ...node,
-    transactionTimeoutMs: ms(node.transactionTimeoutMs),
-    ringTimeoutMs: ms(node.ringTimeoutMs),
-    progressTimeoutMs: ms(node.progressTimeoutMs),
+    transactionTimeoutMs: scaled(node.transactionTimeoutMs),
+    ringTimeoutMs: scaled(node.ringTimeoutMs),
+    progressTimeoutMs: scaled(node.progressTimeoutMs),
     tcp: {
       ...node.tcp,
-      connectionLifetimeSeconds: seconds(node.tcp.connectionLifetimeSeconds),
-      keepaliveIdleSeconds: seconds(node.tcp.keepaliveIdleSeconds),
-      keepaliveIntervalSeconds: seconds(node.tcp.keepaliveIntervalSeconds),
+      connectionLifetimeSeconds: scaled(node.tcp.connectionLifetimeSeconds),
+      keepaliveIdleSeconds: scaled(node.tcp.keepaliveIdleSeconds),
+      keepaliveIntervalSeconds: scaled(node.tcp.keepaliveIntervalSeconds),
     },
     sipPort: addresses.listen.port,
     destinations: addresses.destinations.map((d) => `${d.host}:${d.port}`),

@@ -28,21 +28,27 @@ async function main(argv: string[]): Promise<number> {
     }
     throw error;
   }
-  const server = await startMoto(emulator.root, emulator.version, join(SCRATCH_DIR, "rehearsal", "moto.log"));
-  console.log(`moto ${emulator.version} listening on ${server.endpoint} (log: ${server.logFile})`);
-  try {
-    const results = await rehearseEnvironments(chosen, server, (line) => console.log(line));
-    console.log("\nsummary:");
-    for (const r of results) {
-      console.log(
-        `  ${stackNameFor(r.environment)}: ${r.failures.length === 0 ? "PASS" : "FAIL"} in ${r.seconds.toFixed(0)} s`,
+  const results = await rehearseEnvironments(
+    chosen,
+    async (name) => {
+      const server = await startMoto(
+        emulator.root,
+        emulator.version,
+        join(SCRATCH_DIR, "rehearsal", `moto-${name}.log`),
       );
-      for (const failure of r.failures) console.log(`    - ${failure}`);
-    }
-    return results.every((r) => r.failures.length === 0) ? 0 : 1;
-  } finally {
-    await server.stop();
+      console.log(`moto ${emulator.version} for ${name} listening on ${server.endpoint} (log: ${server.logFile})`);
+      return server;
+    },
+    (line) => console.log(line),
+  );
+  console.log("\nsummary:");
+  for (const r of results) {
+    console.log(
+      `  ${stackNameFor(r.environment)}: ${r.failures.length === 0 ? "PASS" : "FAIL"} in ${r.seconds.toFixed(0)} s`,
+    );
+    for (const failure of r.failures) console.log(`    - ${failure}`);
   }
+  return results.every((r) => r.failures.length === 0) ? 0 : 1;
 }
 
 main(process.argv.slice(2)).then(

@@ -1,17 +1,8 @@
 import { ConfigError, parseEnvironment, parseEnvironments } from "../../config/schema";
+import { rejection } from "../helpers";
 import { TWILIO_EDGES_PUBLISHED } from "../fixtures/twilio-edges";
 import { environments } from "../../config/environments";
 import { contrastingInput, validInput } from "../fixtures/environments";
-
-function rejection(input: unknown): ConfigError {
-  try {
-    parseEnvironment(input);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error("expected a ConfigError, but the input was accepted");
-}
 
 describe("parseEnvironment", () => {
   it("applies the documented defaults", () => {

@@ -5,25 +5,15 @@ import { Testing, TerraformStack } from "cdktf";
 import { environments } from "../../config/environments";
 import { PLACEHOLDER_HOSTED_ZONE } from "../../config/dns";
 import { nodeSettingsFor } from "../../config/node-settings";
-import { ConfigError, environmentWarnings, parseEnvironment, type EnvironmentInput } from "../../config/schema";
+import { environmentWarnings, parseEnvironment, type EnvironmentInput } from "../../config/schema";
 import { ConstructError } from "../../constructs/construct-error";
 import { SipAutoscaling } from "../../constructs/sip-autoscaling";
 import { deployedUserData, stateAddresses } from "../../scripts/lib/stack-json";
 import { REVIEWED_ADDRESSES } from "../../stacks/state-addresses";
 import { loadBalancedInput, validInput } from "../fixtures/environments";
-import { onlyResource, synthEnvironment } from "../helpers";
+import { onlyResource, rejection, synthEnvironment } from "../helpers";
 
 const byName = (name: string) => environments.find((e) => e.name === name)!;
-
-function rejection(input: EnvironmentInput): ConfigError {
-  try {
-    parseEnvironment(input);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error("expected a ConfigError, but the input was accepted");
-}
 
 /** Two zones, load-balanced, with whatever `dns` the case gives (undefined: none). */
 const twoZones = (dns: EnvironmentInput["dns"]): EnvironmentInput => ({ ...loadBalancedInput, dns });

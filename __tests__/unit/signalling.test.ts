@@ -2,10 +2,9 @@
 // and TCP keepalive, checked against AWS's idle timeouts and the config's other ports.
 import { AWS_IDLE_SECONDS } from "../../config/aws-network";
 import { environments } from "../../config/environments";
-import { TCP_SETTINGS } from "../../config/node-settings";
+import { nodeSettingsFor, TCP_SETTINGS } from "../../config/node-settings";
 import { parseEnvironment, type EnvironmentInput } from "../../config/schema";
 import { renderNodeUserData } from "../../templates/render";
-import { nodeSettingsFor } from "../../config/node-settings";
 
 const dev = environments.find((e) => e.name === "dev")!;
 const withSip = (sip: Record<string, unknown>) => ({ ...dev, sip: { ...(dev.sip ?? {}), ...sip } }) as EnvironmentInput;

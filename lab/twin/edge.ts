@@ -70,14 +70,12 @@ request_route {
 	}
 	# Requests for the domain (new calls, and in-dialog requests to its callee) must come from
 	# its IP ACL; in-dialog requests of calls placed from this edge may come from anywhere.
-	if (!has_totag() || $rp == ${o.calleePort}) {
-		if (${acl ? `!is_in_subnet("$si", "${acl}")` : "true"}) {
-			xlog("L_NOTICE", "EDGE event=refused method=$rm src=$si:$sp callid=$ci\\n");
-			if (!is_method("ACK")) {
-				sl_send_reply("403", "Forbidden");
-			}
-			exit;
+	if (${acl ? `(!has_totag() || $rp == ${o.calleePort}) && !is_in_subnet("$si", "${acl}")` : `!has_totag() || $rp == ${o.calleePort}`}) {
+		xlog("L_NOTICE", "EDGE event=refused method=$rm src=$si:$sp callid=$ci\\n");
+		if (!is_method("ACK")) {
+			sl_send_reply("403", "Forbidden");
 		}
+		exit;
 	}
 	xlog("L_NOTICE", "EDGE event=admitted method=$rm src=$si:$sp callid=$ci\\n");
 ${o.replies === "symmetric" ? "\tforce_rport();\n" : ""}	if (!has_totag() && is_method("INVITE")) {

@@ -1,4 +1,4 @@
-// One rehearsal of each chosen environment against a running moto, side by side (Terraform
+// One rehearsal of each chosen environment against its own moto, side by side (Terraform
 // mostly waits on the provider's polling; the two cores are not the limit). Each check adds a
 // line to the environment's failures; an empty list is a pass.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -186,27 +186,45 @@ async function rehearseOne(
   return { environment: name, seconds: (Date.now() - started) / 1000, failures };
 }
 
-/** Rehearses the named environments side by side against one moto server. */
+/**
+ * Rehearses the named environments side by side, each against a moto server of its own:
+ * three applies against one server failed now and then inside moto (CreateNatGateway
+ * "Resource.AlreadyAssociated", AuthorizeSecurityGroupIngress "InvalidPermission.Duplicate").
+ */
 export async function rehearseEnvironments(
   names: readonly string[],
-  server: MotoServer,
+  startServer: (environment: string) => Promise<MotoServer>,
   log: (line: string) => void,
 ): Promise<RehearsalResult[]> {
   const inputs = environments.filter((e) => names.includes(e.name));
-  // The hosted zones the stacks look up by name exist before a deploy (an operator's
-  // prerequisite); in the emulator they are created here, once each, before any apply.
-  const zones = [...new Set(inputs.flatMap((input) => parseEnvironment(input).dns?.hostedZone ?? []))];
-  for (const zone of zones)
-    log(`route53: hosted zone ${zone} is ${await ensureHostedZone(server, zone)} in the emulator`);
   const base = synthesize(inputs, "base");
   const changed = synthesize(inputs.map(sampleChange), "changed");
   try {
     return await Promise.all(
-      inputs.map((input) =>
-        rehearseOne(input.name, base.files.get(input.name)!, changed.files.get(input.name)!, server, log).catch(
-          (error: Error) => ({ environment: input.name, seconds: 0, failures: [error.message] }),
-        ),
-      ),
+      inputs.map(async (input) => {
+        let server: MotoServer | undefined;
+        try {
+          server = await startServer(input.name);
+          // The hosted zone a stack looks up by name exists before a deploy (an operator's
+          // prerequisite); in the environment's emulator it is created here, before the apply.
+          const zone = parseEnvironment(input).dns?.hostedZone;
+          if (zone)
+            log(
+              `[${input.name}] route53: hosted zone ${zone} is ${await ensureHostedZone(server, zone)} in the emulator`,
+            );
+          return await rehearseOne(
+            input.name,
+            base.files.get(input.name)!,
+            changed.files.get(input.name)!,
+            server,
+            log,
+          );
+        } catch (error) {
+          return { environment: input.name, seconds: 0, failures: [(error as Error).message] };
+        } finally {
+          await server?.stop();
+        }
+      }),
     );
   } finally {
     rmSync(base.dir, { recursive: true, force: true });
