@@ -3,105 +3,23 @@
 // replies by RFC 3261/3581) with SIPp callers and callees behind them, the environment's
 // Kamailio on each instance with timers scaled like AWS's idle timeouts, and AWS's packet path
 // between them (Elastic IP for dev; NLB in and NAT gateway out for staging).
-import { environments } from "../../config/environments";
-import { parseEnvironment, type EnvironmentConfig } from "../../config/schema";
-import { runSipp, startSipp, type SippResult } from "../../lab/sipp";
-import { startTwilioEdge, type ReplyPolicy, type TwilioEdge } from "../../lab/twin/edge";
-import type { TwinFix } from "../../lab/twin/fixes";
-import { NetworkTwin, TWIN_ADDRESSES, type TwinArchitecture } from "../../lab/twin/network";
-import { startTwinProxies, type TwinProxies } from "../../lab/twin/sip";
+import type { SippResult } from "../../lab/sipp";
+import type { ReplyPolicy } from "../../lab/twin/edge";
+import { TWIN_ADDRESSES, type TwinArchitecture } from "../../lab/twin/network";
+import { Rig } from "../../lab/twin/rig";
 import { kindOf } from "../../lab/trace";
 import { requireKamailioRoot, requireTool } from "../tools/require-tool";
 
 jest.setTimeout(60000);
 
-const { sourceEdge, destinationEdge } = TWIN_ADDRESSES;
-const cfgOf = (name: string) => parseEnvironment(environments.find((e) => e.name === name));
-
-/** A twin with both edges and the proxies running; everything stopped by `stop`. */
-class Rig {
-  private callerPort = 5062;
-  private constructor(
-    readonly twin: NetworkTwin,
-    readonly cfg: EnvironmentConfig,
-    readonly source: TwilioEdge,
-    readonly destination: TwilioEdge,
-    public proxies: TwinProxies,
-  ) {}
-
-  static async start(architecture: TwinArchitecture, env: string, replies: ReplyPolicy): Promise<Rig> {
-    requireKamailioRoot();
-    for (const tool of ["sipp", "ip", "nft"]) requireTool(tool);
-    const cfg = cfgOf(env);
-    const twin = NetworkTwin.build(architecture, { instances: 2 });
-    const started: { stop(): Promise<void> }[] = [];
-    try {
-      const source = await startTwilioEdge(twin.twilio, { address: sourceEdge, replies });
-      started.push(source);
-      const destination = await startTwilioEdge(twin.twilio, { address: destinationEdge, acl: twin.egress, replies });
-      started.push(destination);
-      const proxies = await startTwinProxies(twin, cfg, { destination: destinationEdge });
-      return new Rig(twin, cfg, source, destination, proxies);
-    } catch (error) {
-      await Promise.all(started.map((s) => s.stop()));
-      twin.destroy();
-      throw error;
-    }
-  }
-
-  /** Restarts the proxies with the given fixes undone (none: as shipped). */
-  async restartProxies(undo: readonly TwinFix[] = []): Promise<void> {
-    await this.proxies.stop();
-    this.proxies = await startTwinProxies(this.twin, this.cfg, { destination: destinationEdge, undo });
-  }
-
-  /**
-   * One call from a SIPp caller behind `from` (the source edge unless told) to the SIPp
-   * callee behind the destination edge; `pauseMs` is the call's length.
-   */
-  async call(
-    uas: string,
-    uac: string,
-    o: { from?: string; pauseMs?: number; vars?: Record<string, string> } = {},
-  ): Promise<{ caller: SippResult; callee: SippResult; refused: string[] }> {
-    const refusedBefore = this.destination.refused().length;
-    const edge = o.from ?? sourceEdge;
-    const timeoutSeconds = Math.ceil((o.pauseMs ?? 100) / 1000) + 12;
-    const callee = await startSipp({
-      scenario: uas,
-      local: { host: destinationEdge, port: this.destination.calleePort },
-      netns: this.twin.twilio,
-      pauseMs: o.pauseMs,
-      timeoutSeconds,
-      vars: o.vars,
-    });
-    const caller = await runSipp({
-      scenario: uac,
-      local: { host: edge, port: this.callerPort++ },
-      target: { host: this.twin.ingress, port: 5060 },
-      // Through the edge's Kamailio, as Twilio sends: from the edge's address and port 5060.
-      extraArgs: ["-rsa", `${edge}:5060`],
-      keys: { account_sid: (this.cfg.sourceAccountSids as readonly string[])[0] },
-      netns: this.twin.twilio,
-      pauseMs: o.pauseMs,
-      timeoutSeconds,
-      vars: o.vars,
-    });
-    return { caller, callee: await callee.finish(), refused: this.destination.refused().slice(refusedBefore) };
-  }
-
-  async stop(): Promise<void> {
-    await this.proxies?.stop();
-    await this.source.stop();
-    await this.destination.stop();
-    this.twin.destroy();
-  }
-}
+const { destinationEdge } = TWIN_ADDRESSES;
 
 /** Starts a rig before the describe's tests and stops it after them, also when they fail. */
 function useRig(architecture: TwinArchitecture, env: string, replies: ReplyPolicy): () => Rig {
   let rig: Rig | undefined;
   beforeAll(async () => {
+    requireKamailioRoot();
+    for (const tool of ["sipp", "ip", "nft"]) requireTool(tool);
     rig = await Rig.start(architecture, env, replies);
   }, 30000);
   afterAll(async () => rig?.stop());

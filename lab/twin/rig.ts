@@ -1,0 +1,90 @@
+// A running twin with Twilio's two edges and the environment's proxies: what the twin
+// scenarios (__tests__/twin/calls.test.ts) and `npm run twin` place calls through.
+import { environments } from "../../config/environments";
+import { parseEnvironment, type EnvironmentConfig } from "../../config/schema";
+import { runSipp, startSipp, type SippResult } from "../sipp";
+import { startTwilioEdge, type ReplyPolicy, type TwilioEdge } from "./edge";
+import type { TwinFix } from "./fixes";
+import { NetworkTwin, TWIN_ADDRESSES, type TwinArchitecture } from "./network";
+import { startTwinProxies, type TwinProxies } from "./sip";
+
+const { sourceEdge, destinationEdge } = TWIN_ADDRESSES;
+export const cfgOf = (name: string) => parseEnvironment(environments.find((e) => e.name === name));
+
+/** A twin with both edges and the proxies running; everything stopped by `stop`. */
+export class Rig {
+  private callerPort = 5062;
+  private constructor(
+    readonly twin: NetworkTwin,
+    readonly cfg: EnvironmentConfig,
+    readonly source: TwilioEdge,
+    readonly destination: TwilioEdge,
+    public proxies: TwinProxies,
+  ) {}
+
+  static async start(architecture: TwinArchitecture, env: string, replies: ReplyPolicy): Promise<Rig> {
+    const cfg = cfgOf(env);
+    const twin = NetworkTwin.build(architecture, { instances: 2 });
+    const started: { stop(): Promise<void> }[] = [];
+    try {
+      const source = await startTwilioEdge(twin.twilio, { address: sourceEdge, replies });
+      started.push(source);
+      const destination = await startTwilioEdge(twin.twilio, { address: destinationEdge, acl: twin.egress, replies });
+      started.push(destination);
+      const proxies = await startTwinProxies(twin, cfg, { destination: destinationEdge });
+      return new Rig(twin, cfg, source, destination, proxies);
+    } catch (error) {
+      await Promise.all(started.map((s) => s.stop()));
+      twin.destroy();
+      throw error;
+    }
+  }
+
+  /** Restarts the proxies with the given fixes undone (none: as shipped). */
+  async restartProxies(undo: readonly TwinFix[] = []): Promise<void> {
+    await this.proxies.stop();
+    this.proxies = await startTwinProxies(this.twin, this.cfg, { destination: destinationEdge, undo });
+  }
+
+  /**
+   * One call from a SIPp caller behind `from` (the source edge unless told) to the SIPp
+   * callee behind the destination edge; `pauseMs` is the call's length.
+   */
+  async call(
+    uas: string,
+    uac: string,
+    o: { from?: string; pauseMs?: number; vars?: Record<string, string> } = {},
+  ): Promise<{ caller: SippResult; callee: SippResult; refused: string[] }> {
+    const refusedBefore = this.destination.refused().length;
+    const edge = o.from ?? sourceEdge;
+    const timeoutSeconds = Math.ceil((o.pauseMs ?? 100) / 1000) + 12;
+    const callee = await startSipp({
+      scenario: uas,
+      local: { host: destinationEdge, port: this.destination.calleePort },
+      netns: this.twin.twilio,
+      pauseMs: o.pauseMs,
+      timeoutSeconds,
+      vars: o.vars,
+    });
+    const caller = await runSipp({
+      scenario: uac,
+      local: { host: edge, port: this.callerPort++ },
+      target: { host: this.twin.ingress, port: 5060 },
+      // Through the edge's Kamailio, as Twilio sends: from the edge's address and port 5060.
+      extraArgs: ["-rsa", `${edge}:5060`],
+      keys: { account_sid: (this.cfg.sourceAccountSids as readonly string[])[0] },
+      netns: this.twin.twilio,
+      pauseMs: o.pauseMs,
+      timeoutSeconds,
+      vars: o.vars,
+    });
+    return { caller, callee: await callee.finish(), refused: this.destination.refused().slice(refusedBefore) };
+  }
+
+  async stop(): Promise<void> {
+    await this.proxies?.stop();
+    await this.source.stop();
+    await this.destination.stop();
+    this.twin.destroy();
+  }
+}
