@@ -11,6 +11,19 @@ import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SipLaunchTemplate, type SipProxyNodesProps } from "./sip-launch-template";
 import { SipSecurityGroup } from "./sip-security-group";
 import { ConstructError } from "./construct-error";
+import { NLB_TARGET_HEALTH } from "../config/aws-network";
+
+/** A TCP connect to the port Kamailio serves (config/aws-network.ts says why these timers). */
+function targetHealthCheck(port: number) {
+  return {
+    protocol: "TCP",
+    port: String(port),
+    interval: NLB_TARGET_HEALTH.intervalSeconds,
+    timeout: NLB_TARGET_HEALTH.timeoutSeconds,
+    healthyThreshold: NLB_TARGET_HEALTH.healthyThreshold,
+    unhealthyThreshold: NLB_TARGET_HEALTH.unhealthyThreshold,
+  };
+}
 
 export interface ZoneSubnet {
   readonly availabilityZone: string;
@@ -145,18 +158,12 @@ export class SipAutoscaling extends Construct {
       protocol: "TCP_UDP",
       targetType: "instance",
       vpcId: props.vpcId,
-      // Scale-in and refresh drain in 30 s; UDP flows are then cut so that the caller's next
-      // packet goes to a healthy instance instead of the 120 s UDP idle timeout.
-      deregistrationDelay: "30",
+      // Scale-in and refresh drain, then UDP flows are cut so that the caller's next packet
+      // goes to a healthy instance instead of waiting out the 120 s UDP idle timeout.
+      deregistrationDelay: String(NLB_TARGET_HEALTH.deregistrationDelaySeconds),
       connectionTermination: true,
       stickiness: { type: "source_ip", enabled: true },
-      healthCheck: {
-        protocol: "TCP",
-        port: String(port),
-        interval: 30,
-        healthyThreshold: 2,
-        unhealthyThreshold: 2,
-      },
+      healthCheck: targetHealthCheck(port),
       tags: { Name: props.namePrefix },
     });
 
@@ -178,15 +185,9 @@ export class SipAutoscaling extends Construct {
         protocol: "TCP",
         targetType: "instance",
         vpcId: props.vpcId,
-        deregistrationDelay: "30",
+        deregistrationDelay: String(NLB_TARGET_HEALTH.deregistrationDelaySeconds),
         stickiness: { type: "source_ip", enabled: true },
-        healthCheck: {
-          protocol: "TCP",
-          port: String(props.tlsPort),
-          interval: 30,
-          healthyThreshold: 2,
-          unhealthyThreshold: 2,
-        },
+        healthCheck: targetHealthCheck(props.tlsPort),
         tags: { Name: `${props.namePrefix}-tls` },
       });
       new LbListener(this, "tls", {

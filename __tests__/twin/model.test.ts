@@ -2,6 +2,7 @@
 // before any SIP runs through it (lab/twin/MODEL.md says which AWS sentence each follows).
 import { NetworkTwin, TWIN_ADDRESSES } from "../../lab/twin/network";
 import { sendProbe, startProbe, type ProbeEvent } from "../../lab/twin/probe";
+import { TWILIO_SIGNALING_CIDRS } from "../../config/twilio";
 import { requireTool } from "../tools/require-tool";
 
 jest.setTimeout(30000);
@@ -14,7 +15,7 @@ describe("the twin's load-balanced packet path (NLB in, NAT gateway out)", () =>
   let twin: NetworkTwin;
 
   beforeAll(() => {
-    for (const tool of ["ip", "nft"]) requireTool(tool);
+    for (const tool of ["ip", "nft", "conntrack"]) requireTool(tool);
     twin = NetworkTwin.build("load-balanced", { instances: 2 });
   });
 
@@ -33,12 +34,31 @@ describe("the twin's load-balanced packet path (NLB in, NAT gateway out)", () =>
     expect(reply).toEqual({ event: "reply", from: nlb, port: 5060, text: "echo:hello" });
   });
 
-  it("spreads flows from different source ports over the targets", async () => {
+  it("spreads clients over the targets by their address, each client's flows on one target (source_ip stickiness)", async () => {
+    // The second address of each Twilio edge's /30 (the first ones are the twin's edges).
+    const clients = TWILIO_SIGNALING_CIDRS.map((cidr) => cidr.replace(/\.(\d+)\/30$/, (_, n) => `.${Number(n) + 2}`));
+    twin.twilio.addAddresses(...clients);
     const targets = await listeners();
-    for (let port = 20000; port < 20024; port++) sendProbe(twin.twilio, sourceEdge, port, nlb, 5060, `p${port}`, 300);
-    const perTarget = (await Promise.all(targets.map((t) => t.stop()))).map((events) => received(events).length);
-    expect(perTarget.reduce((a, b) => a + b, 0)).toBe(24);
-    expect(Math.min(...perTarget)).toBeGreaterThan(0);
+    for (const client of clients) {
+      for (const port of [5060, 20000, 20001])
+        sendProbe(twin.twilio, client, port, nlb, 5060, `${client}:${port}`, 300);
+    }
+    const perTarget = (await Promise.all(targets.map((t) => t.stop()))).map((events) =>
+      received(events).map((e) => `${e.from}:${e.port}`),
+    );
+    expect(perTarget.flat().sort()).toEqual(
+      clients.flatMap((c) => [5060, 20000, 20001].map((p) => `${c}:${p}`)).sort(),
+    );
+    expect(Math.min(...perTarget.map((seen) => seen.length))).toBeGreaterThan(0);
+    for (const client of clients) {
+      const holders = perTarget.filter((seen) => seen.some((s) => s.startsWith(`${client}:`)));
+      expect({ client, holders: holders.map((seen) => seen.filter((s) => s.startsWith(`${client}:`)).length) }).toEqual(
+        {
+          client,
+          holders: [3],
+        },
+      );
+    }
   });
 
   it("sends a new flow from an instance out through the NAT gateway, with the NAT address and a rewritten port", async () => {
@@ -124,21 +144,46 @@ describe("the twin's load-balanced packet path (NLB in, NAT gateway out)", () =>
   });
 
   it("forgets an idle NLB flow after the scaled UDP idle timeout: the same packet then leaves through NAT", async () => {
-    const instance = await startProbe(twin.instances[0].ns, ["listen", twin.instances[0].privateIp, "5060"]);
-    // Find a source port whose flow hashes to instance 0.
-    let port = 30000;
-    for (; port < 30100; port++) {
-      sendProbe(twin.twilio, destinationEdge, port, nlb, 5060, `probe-${port}`, 100);
-      await sleep(50); // sendProbe blocks; let the listener's output in
-      if (received(instance.events()).some((e) => e.text === `probe-${port}`)) break;
-    }
-    await instance.stop();
-    const destination = await startProbe(twin.twilio, ["listen", destinationEdge, String(port)]);
+    const targets = await listeners();
+    sendProbe(twin.twilio, destinationEdge, 30000, nlb, 5060, "probe", 100);
+    await sleep(50); // sendProbe blocks; let the listeners' output in
+    const holder = targets.findIndex((t) => received(t.events()).some((e) => e.text === "probe"));
+    await Promise.all(targets.map((t) => t.stop()));
+    expect(holder).toBeGreaterThanOrEqual(0);
+    const destination = await startProbe(twin.twilio, ["listen", destinationEdge, "30000"]);
     await sleep((twin.idleSeconds.nlbUdp + 2) * 1000);
-    sendProbe(twin.instances[0].ns, twin.instances[0].privateIp, 5060, destinationEdge, port, "late", 200);
+    const instance = twin.instances[holder];
+    sendProbe(instance.ns, instance.privateIp, 5060, destinationEdge, 30000, "late", 200);
     const [seen] = received(await destination.stop());
-    expect(port).toBeLessThan(30100);
     expect(seen.from).toBe(nat);
+  });
+
+  it("takes a target that fails its health checks out: its live flow and new clients go to a healthy target", async () => {
+    const health = twin.health!;
+    const checks = await Promise.all(twin.instances.map((i) => startProbe(i.ns, ["tcp-listen", i.privateIp, "5060"])));
+    try {
+      for (const { privateIp } of twin.instances) {
+        await health.waitFor((e) => e.event === "health" && e.target === privateIp && e.status === "healthy", 5000, 0);
+      }
+      const targets = await listeners();
+      sendProbe(twin.twilio, sourceEdge, 5060, nlb, 5060, "before", 100);
+      await sleep(50);
+      const holder = targets.findIndex((t) => received(t.events()).some((e) => e.text === "before"));
+      expect(holder).toBeGreaterThanOrEqual(0);
+      const since = Date.now();
+      await checks[holder].stop();
+      await health.waitFor((e) => e.event === "cut" && e.target === twin.instances[holder].privateIp, 5000, since);
+      sendProbe(twin.twilio, sourceEdge, 5060, nlb, 5060, "after", 100);
+      sendProbe(twin.twilio, destinationEdge, 5060, nlb, 5060, "new client", 100);
+      await sleep(50);
+      const seen = (await Promise.all(targets.map((t) => t.stop()))).map((events) =>
+        received(events).map((e) => e.text),
+      );
+      expect(seen[holder]).toEqual(["before"]);
+      expect(seen[1 - holder]).toEqual(["after", "new client"]);
+    } finally {
+      await Promise.all(checks.map((c) => c.stop()));
+    }
   });
 });
 

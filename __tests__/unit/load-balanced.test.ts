@@ -51,7 +51,14 @@ describe("load-balanced architecture", () => {
       deregistration_delay: "30",
       connection_termination: true,
       stickiness: { type: "source_ip", enabled: true },
-      health_check: { protocol: "TCP", port: "5070", interval: 30, healthy_threshold: 2, unhealthy_threshold: 2 },
+      health_check: {
+        protocol: "TCP",
+        port: "5070",
+        interval: 10,
+        timeout: 5,
+        healthy_threshold: 2,
+        unhealthy_threshold: 2,
+      },
     });
   });
 
@@ -251,7 +258,14 @@ describe("TLS towards the destination", () => {
     expect(tls.text).toHaveResourceWithProperties(LbTargetGroup, {
       port: 5061,
       protocol: "TCP",
-      health_check: { protocol: "TCP", port: "5061", interval: 30, healthy_threshold: 2, unhealthy_threshold: 2 },
+      health_check: {
+        protocol: "TCP",
+        port: "5061",
+        interval: 10,
+        timeout: 5,
+        healthy_threshold: 2,
+        unhealthy_threshold: 2,
+      },
     });
     expect(onlyResource(tls.json, "aws_autoscaling_group").target_group_arns).toEqual([
       "${aws_lb_target_group.proxy_targets.arn}",

@@ -1,6 +1,6 @@
 // The load-balanced signalling settings (README "Load-balanced signalling"): the egress port
 // and TCP keepalive, checked against AWS's idle timeouts and the config's other ports.
-import { AWS_IDLE_SECONDS } from "../../config/aws-network";
+import { AWS_IDLE_SECONDS, NLB_TARGET_HEALTH, SIP_NON_INVITE_TIMEOUT_SECONDS } from "../../config/aws-network";
 import { environments } from "../../config/environments";
 import { nodeSettingsFor, TCP_SETTINGS } from "../../config/node-settings";
 import { parseEnvironment, type EnvironmentInput } from "../../config/schema";
@@ -16,6 +16,15 @@ describe("signalling through AWS's packet path", () => {
     const config = renderNodeUserData(nodeSettingsFor(parseEnvironment(dev)), "203.0.113.10");
     expect(config).toMatch(new RegExp(`#!define TCP_KEEPIDLE_S ${firstProbe}\\n`));
     expect(config).toContain("\ntcp_keepalive=yes\n");
+  });
+
+  it("takes a dead instance out of the NLB while the other side still retransmits its BYE (32 s)", () => {
+    // Worst case: the crash just after a passed check, then unhealthyThreshold failed checks,
+    // the last one waiting out its timeout.
+    const worstDetection =
+      NLB_TARGET_HEALTH.intervalSeconds * NLB_TARGET_HEALTH.unhealthyThreshold + NLB_TARGET_HEALTH.timeoutSeconds;
+    expect(worstDetection).toBeLessThan(SIP_NON_INVITE_TIMEOUT_SECONDS);
+    expect(SIP_NON_INVITE_TIMEOUT_SECONDS).toBe(64 * 0.5);
   });
 
   it("sends requests to the destination from the egress port, 5080 unless that port is taken", () => {

@@ -9,8 +9,10 @@
 //           load-balanced: NLB (DNAT by flow hash, client IP kept), NAT gateway (SNAT, ports rewritten)
 //      | 10.0.<8+i>.1/24 <-> 10.0.<8+i>.10/24, one link per instance
 //   instance ns i (Kamailio listens on its private address)
-import { AWS_IDLE_SECONDS } from "../../config/aws-network";
+import { AWS_IDLE_SECONDS, NLB_TARGET_HEALTH } from "../../config/aws-network";
+import { TWILIO_SIGNALING_CIDRS } from "../../config/twilio";
 import { NetworkNamespace } from "../netns";
+import { startNlbHealth, type NlbHealth } from "./nlb-health";
 
 export type TwinArchitecture = "single" | "load-balanced";
 
@@ -21,6 +23,8 @@ export interface TwinOptions {
   readonly timeScale?: number;
   /** Ports the NLB listens on (UDP and TCP). @default [5060] */
   readonly ports?: readonly number[];
+  /** The target group's health check, in AWS's (unscaled) seconds. @default NLB_TARGET_HEALTH */
+  readonly targetHealth?: Partial<typeof NLB_TARGET_HEALTH>;
 }
 
 /** The AWS side's public addresses (Elastic IPs) all sit in this documentation range. */
@@ -48,6 +52,8 @@ export class NetworkTwin {
     readonly idleSeconds: { readonly nlbUdp: number; readonly nlbTcp: number; readonly natGateway: number },
     /** The factor AWS's timeouts were scaled by; Kamailio's timers get the same (lab/twin/sip.ts). */
     readonly timeScale: number,
+    /** The NLB's target health checks and registrations (load-balanced only). */
+    readonly health: NlbHealth | undefined,
   ) {}
 
   static build(architecture: TwinArchitecture, options: TwinOptions = {}): NetworkTwin {
@@ -65,9 +71,8 @@ export class NetworkTwin {
       // Only the AWS side's public addresses are reachable from "the internet": anything else
       // (a resolver the root's resolv.conf names, say) is unreachable at once, not a timeout.
       twilio.ip("route", "add", PUBLIC_RANGE, "via", "100.64.0.2");
-      for (const edge of [TWIN_ADDRESSES.sourceEdge, TWIN_ADDRESSES.destinationEdge]) {
-        aws.ip("route", "add", `${edge}/32`, "via", "100.64.0.1");
-      }
+      twilio.run(["nft", "-f", "-"], FRAGMENT_DROPPING_HOP);
+      for (const cidr of TWILIO_SIGNALING_CIDRS) aws.ip("route", "add", cidr, "via", "100.64.0.1");
       aws.ip("route", "add", "unreachable", "default");
       aws.run(["sysctl", "-qw", "net.ipv4.ip_forward=1"]);
 
@@ -77,11 +82,9 @@ export class NetworkTwin {
         made.push(ns);
         const privateIp = `10.0.${8 + i}.10`;
         aws.link(`i${i}`, `10.0.${8 + i}.1/24`, ns, "eth0", `${privateIp}/24`);
-        // Routes to the twin's Twilio edges only (an instance's real default route leads to the
+        // Routes to Twilio's edges only (an instance's real default route leads to the
         // internet): a lookup of the root's resolver then fails at once instead of timing out.
-        for (const edge of [TWIN_ADDRESSES.sourceEdge, TWIN_ADDRESSES.destinationEdge]) {
-          ns.ip("route", "add", `${edge}/32`, "via", `10.0.${8 + i}.1`);
-        }
+        for (const cidr of TWILIO_SIGNALING_CIDRS) ns.ip("route", "add", cidr, "via", `10.0.${8 + i}.1`);
         instances.push({ ns, privateIp });
       }
 
@@ -91,11 +94,29 @@ export class NetworkTwin {
         natGateway: Math.max(1, Math.round(AWS_IDLE_SECONDS.natGateway * scale)),
       };
       const targets = instances.map((i) => i.privateIp);
-      aws.run(
-        ["nft", "-f", "-"],
-        architecture === "single" ? elasticIpRuleset(targets[0]) : loadBalancedRuleset(targets, ports, idleSeconds),
-      );
-      return new NetworkTwin(architecture, twilio, aws, instances, idleSeconds, scale);
+      if (architecture === "single") {
+        aws.run(["nft", "-f", "-"], elasticIpRuleset(targets[0]));
+        return new NetworkTwin(architecture, twilio, aws, instances, idleSeconds, scale, undefined);
+      }
+      aws.run(["nft", "-f", "-"], loadBalancedRuleset(targets, ports, idleSeconds));
+      // A NAT gateway answers a packet of a timed-out TCP connection with a reset (MODEL.md):
+      // conntrack must not adopt a mid-stream segment as a new connection.
+      aws.run(["sysctl", "-qw", "net.netfilter.nf_conntrack_tcp_loose=0"]);
+      const health = { ...NLB_TARGET_HEALTH, ...options.targetHealth };
+      const ms = (seconds: number) => Math.max(1, Math.round(seconds * 1000 * scale));
+      const nlbHealth = startNlbHealth(aws, {
+        table: "twin",
+        map: "targets",
+        zone: NLB_ZONE,
+        targets,
+        port: ports[0],
+        intervalMs: ms(health.intervalSeconds),
+        timeoutMs: ms(health.timeoutSeconds),
+        healthyThreshold: health.healthyThreshold,
+        unhealthyThreshold: health.unhealthyThreshold,
+        deregistrationDelayMs: ms(health.deregistrationDelaySeconds),
+      });
+      return new NetworkTwin(architecture, twilio, aws, instances, idleSeconds, scale, nlbHealth);
     } catch (error) {
       for (const ns of made) ns.destroy();
       throw error;
@@ -113,6 +134,7 @@ export class NetworkTwin {
   }
 
   destroy(): void {
+    this.health?.stop();
     for (const { ns } of this.instances) ns.destroy();
     this.aws.destroy();
     this.twilio.destroy();
@@ -124,8 +146,10 @@ const timeoutPolicy = (name: string, protocol: "udp" | "tcp", policy: string) =>
   `  ct timeout ${name} {\n    protocol ${protocol}\n    l3proto ip\n    policy = { ${policy} }\n  }`;
 
 /**
- * NLB: new flows to the NLB address are DNATed to a target chosen by a hash of the flow's
- * source (client IP kept, no SNAT); conntrack sends the replies back with the NLB address.
+ * NLB: new flows to the NLB address are DNATed to a target chosen by a hash of the client's
+ * address (the target group's source_ip stickiness; client IP kept, no SNAT) over the map
+ * `targets`, which lab/twin/nlb-health-check.mjs rewrites as targets fail health checks or are
+ * deregistered; conntrack sends the replies back with the NLB address.
  * NAT gateway: any other flow from the private subnets leaves with the NAT address and a
  * random source port. Each has its own idle timeout (conntrack timeout policies).
  *
@@ -141,7 +165,7 @@ function loadBalancedRuleset(
   ports: readonly number[],
   idle: { nlbUdp: number; nlbTcp: number; natGateway: number },
 ): string {
-  const map = targets.map((t, i) => `${i} : ${t}`).join(", ");
+  const slots = targets.map((t, i) => `${i} : ${t}`).join(", ");
   const portSet = `{ ${ports.join(", ")} }`;
   // From the instance's side: instance address . its port . client address . client port.
   const fromInstance = "ip saddr . th sport . ip daddr . th dport";
@@ -153,6 +177,11 @@ ${timeoutPolicy("nlb-tcp", "tcp", `established : ${idle.nlbTcp}`)}
 ${timeoutPolicy("nat-udp", "udp", `unreplied : ${idle.natGateway}, replied : ${idle.natGateway}`)}
 ${timeoutPolicy("nat-tcp", "tcp", `established : ${idle.natGateway}`)}
 
+  map targets {
+    typeof numgen inc mod ${targets.length} : ip daddr
+    elements = { ${slots} }
+  }
+
   set nlb_flows {
     type ipv4_addr . inet_service . ipv4_addr . inet_service
     flags dynamic, timeout
@@ -161,6 +190,7 @@ ${timeoutPolicy("nat-tcp", "tcp", `established : ${idle.natGateway}`)}
 
   chain zones {
     type filter hook prerouting priority raw; policy accept;
+    fib daddr type local accept
     iifname "inet0" ip daddr ${TWIN_ADDRESSES.nlb} ct zone set ${NLB_ZONE} accept
     iifname "inet0" ct zone set ${NAT_ZONE} accept
     meta l4proto { udp, tcp } ${fromInstance} @nlb_flows update @nlb_flows { ${fromInstance} } ct zone set ${NLB_ZONE} accept
@@ -170,6 +200,7 @@ ${timeoutPolicy("nat-tcp", "tcp", `established : ${idle.natGateway}`)}
   chain learn {
     type filter hook forward priority filter; policy accept;
     iifname "inet0" ct original ip daddr ${TWIN_ADDRESSES.nlb} meta l4proto { udp, tcp } update @nlb_flows { ${towardsInstance} }
+    ip saddr 10.0.0.0/16 oifname "inet0" meta l4proto tcp ct state invalid reject with tcp reset
   }
 
   chain timeouts {
@@ -182,7 +213,7 @@ ${timeoutPolicy("nat-tcp", "tcp", `established : ${idle.natGateway}`)}
 
   chain prerouting {
     type nat hook prerouting priority dstnat; policy accept;
-    ip daddr ${TWIN_ADDRESSES.nlb} meta l4proto { udp, tcp } th dport ${portSet} dnat to jhash ip saddr . th sport mod ${targets.length} map { ${map} }
+    ip daddr ${TWIN_ADDRESSES.nlb} meta l4proto { udp, tcp } th dport ${portSet} dnat to jhash ip saddr mod ${targets.length} map @targets
   }
 
   chain postrouting {
@@ -192,6 +223,23 @@ ${timeoutPolicy("nat-tcp", "tcp", `established : ${idle.natGateway}`)}
 }
 `;
 }
+
+/**
+ * The internet path into Twilio's edges drops IP fragments. INC-979: 1,460-byte INVITEs from
+ * a proxy in AWS reached Twilio, 1,800-byte ones (fragmented at a 1,500-byte MTU) did not, and
+ * "Twilio confirmed calls never reached their systems". A NAT gateway forwards UDP fragments
+ * (VPC user guide, NAT gateway and NAT instance comparison: "Supports forwarding of IP
+ * fragmented packets for the UDP protocol"), so the loss was past AWS's egress: the twin drops
+ * fragments arriving at Twilio's side. Before conntrack's defragmentation (priority -400).
+ */
+const FRAGMENT_DROPPING_HOP = `
+table ip internet {
+  chain fragments {
+    type filter hook prerouting priority -500; policy accept;
+    iifname "edge0" ip frag-off & 0x3fff != 0 counter drop
+  }
+}
+`;
 
 /** Conntrack zones of the NLB and the NAT gateway (one zone for both merges their flows). */
 const NLB_ZONE = 1;

@@ -7,7 +7,9 @@
 //                                 TEXT after DELAY_MS, exit after DURATION_MS
 //   sequence FROM PORT TO TOPORT DURATION_MS TEXT@MS...   like converse, sending each TEXT at
 //                                 its MS from one socket
+//   tcp-listen ADDR PORT          accept TCP connections (what the NLB's health check wants)
 import { createSocket } from "node:dgram";
+import { createServer } from "node:net";
 
 const [mode, ...args] = process.argv.slice(2);
 const out = (event) => process.stdout.write(`${JSON.stringify(event)}\n`);
@@ -57,9 +59,12 @@ if (mode === "listen") {
     }
     setTimeout(() => socket.close(), Number(durationMs));
   });
+} else if (mode === "tcp-listen") {
+  const [address, port] = args;
+  createServer((connection) => connection.destroy()).listen(Number(port), address, () => out({ event: "ready" }));
 } else {
   process.stderr.write(
-    "usage: udp-probe.mjs listen ADDR PORT [echo] | send FROM PORT TO TOPORT TEXT [WAIT_MS] | converse FROM PORT TO TOPORT TEXT DELAY_MS DURATION_MS | sequence FROM PORT TO TOPORT DURATION_MS TEXT@MS...\n",
+    "usage: udp-probe.mjs listen ADDR PORT [echo] | send FROM PORT TO TOPORT TEXT [WAIT_MS] | converse FROM PORT TO TOPORT TEXT DELAY_MS DURATION_MS | sequence FROM PORT TO TOPORT DURATION_MS TEXT@MS... | tcp-listen ADDR PORT\n",
   );
   process.exit(2);
 }
