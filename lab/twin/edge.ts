@@ -11,6 +11,10 @@
 //   address, or to the source port when the Via asks with rport (RFC 3581) — "strict". A
 //   "symmetric" edge always answers the source port. Which one Twilio is, is not documented;
 //   the twin runs both.
+// - It listens on UDP and TCP port 5060, as Twilio's SIP domains do.
+// - Its SIP timers are RFC 3261's (T1 500 ms, T2 4 s, a non-INVITE given up after 32 s) and a
+//   30 s ring timeout (Twilio's <Dial> default), scaled like the twin's AWS timeouts, so that a
+//   retransmitted BYE lasts as long against the NLB's health checks as it would in AWS.
 // Requests from the proxy are relayed to the edge's SIPp callee (`calleePort`); requests from
 // the edge's own SIPp are relayed to their Request-URI.
 import { startKamailio, type RunningKamailio } from "../kamailio";
@@ -26,14 +30,16 @@ export interface TwilioEdgeOptions {
   readonly calleePort?: number;
   /** @default "strict" */
   readonly replies?: ReplyPolicy;
+  /** The twin's time scale: the edge's SIP timers are multiplied by it. @default 1 */
+  readonly timeScale?: number;
 }
 
 export interface TwilioEdge {
   readonly address: string;
   readonly calleePort: number;
-  /** Requests the ACL refused so far: "METHOD from address:port". */
+  /** Requests the ACL refused so far: "METHOD from address:port" (+ " over tcp" unless UDP). */
   refused(): string[];
-  /** Requests the ACL admitted so far: "METHOD from address:port". */
+  /** Requests the ACL admitted so far: "METHOD from address:port" (+ " over tcp" unless UDP). */
   admitted(): string[];
   log(): string;
   stop(): Promise<void>;
@@ -43,6 +49,7 @@ export const EDGE_PORT = 5060;
 
 function edgeConfig(o: Required<Omit<TwilioEdgeOptions, "acl">> & { acl?: readonly string[] }): string {
   const acl = (o.acl ?? []).map((a) => `${a}/32`).join(",");
+  const ms = (value: number) => Math.max(1, Math.round(value * o.timeScale));
   return `#!KAMAILIO
 debug=2
 log_stderror=yes
@@ -50,6 +57,7 @@ fork=yes
 children=2
 auto_aliases=no
 listen=udp:${o.address}:${EDGE_PORT}
+listen=tcp:${o.address}:${EDGE_PORT}
 alias=${o.address}:${EDGE_PORT}
 dns=no
 rev_dns=no
@@ -61,8 +69,10 @@ loadmodule "xlog.so"
 loadmodule "siputils.so"
 loadmodule "textops.so"
 loadmodule "ipops.so"
-modparam("tm", "fr_timer", 2000)
-modparam("tm", "fr_inv_timer", 30000)
+modparam("tm", "retr_timer1", ${ms(500)})
+modparam("tm", "retr_timer2", ${ms(4000)})
+modparam("tm", "fr_timer", ${ms(32000)})
+modparam("tm", "fr_inv_timer", ${ms(30000)})
 
 request_route {
 	if ($si == "${o.address}") {
@@ -71,13 +81,13 @@ request_route {
 	# Requests for the domain (new calls, and in-dialog requests to its callee) must come from
 	# its IP ACL; in-dialog requests of calls placed from this edge may come from anywhere.
 	if (${acl ? `(!has_totag() || $rp == ${o.calleePort}) && !is_in_subnet("$si", "${acl}")` : `!has_totag() || $rp == ${o.calleePort}`}) {
-		xlog("L_NOTICE", "EDGE event=refused method=$rm src=$si:$sp callid=$ci\\n");
+		xlog("L_NOTICE", "EDGE event=refused method=$rm src=$si:$sp proto=$proto callid=$ci\\n");
 		if (!is_method("ACK")) {
 			sl_send_reply("403", "Forbidden");
 		}
 		exit;
 	}
-	xlog("L_NOTICE", "EDGE event=admitted method=$rm src=$si:$sp callid=$ci\\n");
+	xlog("L_NOTICE", "EDGE event=admitted method=$rm src=$si:$sp proto=$proto callid=$ci\\n");
 ${o.replies === "symmetric" ? "\tforce_rport();\n" : ""}	if (!has_totag() && is_method("INVITE")) {
 		record_route();
 		$du = "sip:${o.address}:${o.calleePort}";
@@ -116,15 +126,15 @@ route[FORWARD] {
 }
 
 export async function startTwilioEdge(ns: NetworkNamespace, options: TwilioEdgeOptions): Promise<TwilioEdge> {
-  const o = { calleePort: 5070, replies: "strict" as const, ...options };
+  const o = { calleePort: 5070, replies: "strict" as const, timeScale: 1, ...options };
   const kamailio: RunningKamailio = await startKamailio(
     edgeConfig(o),
     { host: o.address, port: EDGE_PORT },
     { netns: ns },
   );
   const events = (event: string) =>
-    [...kamailio.log().matchAll(new RegExp(`EDGE event=${event} method=(\\S+) src=(\\S+)`, "g"))].map(
-      ([, method, src]) => `${method} from ${src}`,
+    [...kamailio.log().matchAll(new RegExp(`EDGE event=${event} method=(\\S+) src=(\\S+) proto=(\\S+)`, "g"))].map(
+      ([, method, src, proto]) => `${method} from ${src}${proto === "udp" ? "" : ` over ${proto}`}`,
     );
   return {
     address: o.address,

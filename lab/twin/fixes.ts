@@ -9,6 +9,15 @@ export const TWIN_FIXES = {
   "egress-port": [['$fsn = "egress";', "$var(egress_undone) = 1;"]],
   /** Relayed requests carry rport (RFC 3581), so replies find the NAT gateway's mapping. */
   rport: [["add_local_rport();", ""]],
+  /** Requests over 1,300 bytes go over TCP (RFC 3261 18.1.1), not as UDP fragments. */
+  "udp-mtu": [["\nudp_mtu=1300\n", "\nudp_mtu=0\n"]],
+  /** A CANCEL without a transaction here is answered 481 (RFC 3261 9.2), not dropped. */
+  "orphan-cancel": [
+    [
+      '\t\t$var(code) = 481;\n\t\t$var(reason) = "Call/Transaction Does Not Exist";\n\t\troute(SEND_REPLY);',
+      "\t\texit;",
+    ],
+  ],
   /** TCP keepalive inside AWS's 350 s idle timeout. */
   "tcp-keepalive": [["tcp_keepalive=yes\n", "tcp_keepalive=no\n"]],
 } as const satisfies Record<string, readonly (readonly [string, string])[]>;

@@ -24,7 +24,7 @@ export interface TwinOptions {
   /** Ports the NLB listens on (UDP and TCP). @default [5060] */
   readonly ports?: readonly number[];
   /** The target group's health check, in AWS's (unscaled) seconds. @default NLB_TARGET_HEALTH */
-  readonly targetHealth?: Partial<typeof NLB_TARGET_HEALTH>;
+  readonly targetHealth?: Partial<Record<keyof typeof NLB_TARGET_HEALTH, number>>;
 }
 
 /** The AWS side's public addresses (Elastic IPs) all sit in this documentation range. */

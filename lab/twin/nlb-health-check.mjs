@@ -14,7 +14,9 @@
 // The NLB's nftables map `targets` (slot → target, slots = registered targets at start) is
 // rewritten in one transaction; a slot keeps its own target while that one is in service, so
 // healthy targets' flows do not move.
-// stdin commands: "deregister ADDR", "register ADDR".
+// stdin commands: "deregister ADDR", "register ADDR", "passed-just-now" (restarts the check
+// interval, as if every target had just passed a check: a crash right after it is the worst
+// case for how long the NLB keeps sending to a dead target).
 import { spawnSync } from "node:child_process";
 import { connect } from "node:net";
 import { createInterface } from "node:readline";
@@ -86,8 +88,14 @@ async function round() {
   }
 }
 
+let timer;
 createInterface({ input: process.stdin }).on("line", (line) => {
   const [command, address] = line.trim().split(/\s+/);
+  if (command === "passed-just-now") {
+    clearInterval(timer);
+    timer = timer = setInterval(round, intervalMs);
+    return out({ event: "phase" });
+  }
   const target = targets.find((t) => t.address === address);
   if (!target) return out({ event: "error", text: `unknown target ${address}` });
   if (command === "deregister") {
@@ -106,4 +114,4 @@ createInterface({ input: process.stdin }).on("line", (line) => {
 
 apply();
 out({ event: "ready" });
-setInterval(round, intervalMs);
+timer = setInterval(round, intervalMs);

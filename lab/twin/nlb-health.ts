@@ -40,11 +40,15 @@ export interface HealthEvent {
 
 export interface NlbHealth {
   events(): HealthEvent[];
+  /** The targets new flows go to now. */
+  inService(): string[];
   /** Resolves with the first event (from now on, or already seen when `since` is given) matching. */
   waitFor(match: (e: HealthEvent) => boolean, timeoutMs: number, since?: number): Promise<HealthEvent>;
   /** The ASG's deregistration: no new flows now, the target's flows cut after the delay. */
   deregister(address: string): void;
   register(address: string): void;
+  /** Restarts the check interval now: a target that dies next is found as late as possible. */
+  passedJustNow(): void;
   stop(): void;
 }
 
@@ -62,6 +66,10 @@ export function startNlbHealth(ns: NetworkNamespace, config: NlbHealthConfig): N
       .map((line) => JSON.parse(line) as HealthEvent);
   return {
     events,
+    inService: () =>
+      events()
+        .filter((e) => e.event === "targets")
+        .at(-1)?.inService ?? [],
     waitFor: async (match, timeoutMs, since = Date.now()) => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -78,6 +86,7 @@ export function startNlbHealth(ns: NetworkNamespace, config: NlbHealthConfig): N
     },
     deregister: (address) => child.stdin.write(`deregister ${address}\n`),
     register: (address) => child.stdin.write(`register ${address}\n`),
+    passedJustNow: () => child.stdin.write("passed-just-now\n"),
     stop: () => {
       if (child.exitCode === null) child.kill("SIGKILL");
     },

@@ -2,14 +2,32 @@
 // scenarios (__tests__/twin/calls.test.ts) and `npm run twin` place calls through.
 import { environments } from "../../config/environments";
 import { parseEnvironment, type EnvironmentConfig } from "../../config/schema";
-import { runSipp, startSipp, type SippResult } from "../sipp";
+import { startSipp, type SippResult } from "../sipp";
 import { startTwilioEdge, type ReplyPolicy, type TwilioEdge } from "./edge";
 import type { TwinFix } from "./fixes";
-import { NetworkTwin, TWIN_ADDRESSES, type TwinArchitecture } from "./network";
+import { NetworkTwin, TWIN_ADDRESSES, type TwinArchitecture, type TwinOptions } from "./network";
 import { startTwinProxies, type TwinProxies } from "./sip";
 
 const { sourceEdge, destinationEdge } = TWIN_ADDRESSES;
 export const cfgOf = (name: string) => parseEnvironment(environments.find((e) => e.name === name));
+
+export interface CallOptions {
+  /** The edge the caller is behind. @default the source edge */
+  readonly from?: string;
+  /** The call's length (SIPp's `<pause/>`), ms. @default 100 */
+  readonly pauseMs?: number;
+  /** `{{name}}` values for both scenarios. */
+  readonly vars?: Record<string, string>;
+  /** SIPp gives up after this long. @default the call's length + 12 s */
+  readonly timeoutSeconds?: number;
+}
+
+export interface CallResult {
+  readonly caller: SippResult;
+  readonly callee: SippResult;
+  /** What the destination's IP ACL refused during the call: "METHOD from address:port". */
+  readonly refused: string[];
+}
 
 /** A twin with both edges and the proxies running; everything stopped by `stop`. */
 export class Rig {
@@ -22,14 +40,25 @@ export class Rig {
     public proxies: TwinProxies,
   ) {}
 
-  static async start(architecture: TwinArchitecture, env: string, replies: ReplyPolicy): Promise<Rig> {
+  static async start(
+    architecture: TwinArchitecture,
+    env: string,
+    replies: ReplyPolicy,
+    twinOptions: TwinOptions = {},
+  ): Promise<Rig> {
     const cfg = cfgOf(env);
-    const twin = NetworkTwin.build(architecture, { instances: 2 });
+    const twin = NetworkTwin.build(architecture, { instances: 2, ...twinOptions });
     const started: { stop(): Promise<void> }[] = [];
     try {
-      const source = await startTwilioEdge(twin.twilio, { address: sourceEdge, replies });
+      const { timeScale } = twin;
+      const source = await startTwilioEdge(twin.twilio, { address: sourceEdge, replies, timeScale });
       started.push(source);
-      const destination = await startTwilioEdge(twin.twilio, { address: destinationEdge, acl: twin.egress, replies });
+      const destination = await startTwilioEdge(twin.twilio, {
+        address: destinationEdge,
+        acl: twin.egress,
+        replies,
+        timeScale,
+      });
       started.push(destination);
       const proxies = await startTwinProxies(twin, cfg, { destination: destinationEdge });
       return new Rig(twin, cfg, source, destination, proxies);
@@ -50,14 +79,18 @@ export class Rig {
    * One call from a SIPp caller behind `from` (the source edge unless told) to the SIPp
    * callee behind the destination edge; `pauseMs` is the call's length.
    */
-  async call(
-    uas: string,
-    uac: string,
-    o: { from?: string; pauseMs?: number; vars?: Record<string, string> } = {},
-  ): Promise<{ caller: SippResult; callee: SippResult; refused: string[] }> {
+  async call(uas: string, uac: string, o: CallOptions = {}): Promise<CallResult> {
+    return (await this.placeCall(uas, uac, o)).result;
+  }
+
+  /**
+   * Starts a call like `call` and returns once the callee is listening and the caller has
+   * started; `result` settles when both have finished.
+   */
+  async placeCall(uas: string, uac: string, o: CallOptions = {}): Promise<{ result: Promise<CallResult> }> {
     const refusedBefore = this.destination.refused().length;
     const edge = o.from ?? sourceEdge;
-    const timeoutSeconds = Math.ceil((o.pauseMs ?? 100) / 1000) + 12;
+    const timeoutSeconds = o.timeoutSeconds ?? Math.ceil((o.pauseMs ?? 100) / 1000) + 12;
     const callee = await startSipp({
       scenario: uas,
       local: { host: destinationEdge, port: this.destination.calleePort },
@@ -66,7 +99,7 @@ export class Rig {
       timeoutSeconds,
       vars: o.vars,
     });
-    const caller = await runSipp({
+    const caller = await startSipp({
       scenario: uac,
       local: { host: edge, port: this.callerPort++ },
       target: { host: this.twin.ingress, port: 5060 },
@@ -78,7 +111,18 @@ export class Rig {
       timeoutSeconds,
       vars: o.vars,
     });
-    return { caller, callee: await callee.finish(), refused: this.destination.refused().slice(refusedBefore) };
+    const result = (async () => {
+      const [callerResult, calleeResult] = await Promise.all([caller.finish(), callee.finish()]);
+      return { caller: callerResult, callee: calleeResult, refused: this.destination.refused().slice(refusedBefore) };
+    })();
+    return { result };
+  }
+
+  /** Per proxy, how many requests of `method` it has logged (which instance took a call). */
+  requestCounts(method: string): number[] {
+    return this.proxies.proxies.map(
+      (p) => [...p.log().matchAll(new RegExp(`SIPLOG event=request method=${method} `, "g"))].length,
+    );
   }
 
   async stop(): Promise<void> {
