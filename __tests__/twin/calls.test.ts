@@ -82,8 +82,9 @@ describe.each(CASES)("calls through the %s twin (%s's config), RFC-strict Twilio
 });
 
 /** A call whose INVITE is about 1,800 bytes, as in INC-979. */
-async function bigCall(rig: Rig) {
-  const result = await rig.call("uas-answer.xml", "uac-big-invite.xml", { vars: { padding: "x".repeat(560) } });
+async function bigCall(rig: Rig, timeoutSeconds?: number) {
+  const vars = { padding: "x".repeat(560) };
+  const result = await rig.call("uas-answer.xml", "uac-big-invite.xml", { vars, timeoutSeconds });
   const size = Buffer.byteLength(result.caller.messages.find((m) => m.direction === "sent")?.text ?? "");
   return { result, size };
 }
@@ -254,5 +255,31 @@ describe("the load-balanced twin with AWS's default health check interval (30 s)
     const { result } = await hangUpAfterInstanceDies(rig());
     expect(received(result.callee)).not.toContain("BYE");
     expect(result.caller.exitCode).not.toBe(0);
+  });
+});
+
+// TCP to the destination (here: the 1,800-byte INVITEs, which go over TCP) through the NAT
+// gateway, which forgets a connection idle for 350 s and resets it afterwards. Twice as fast
+// as the other rigs (1/30): the wait is the NAT idle timeout itself.
+describe("the load-balanced twin: the first TCP call after the NAT gateway's idle timeout", () => {
+  const kept = useRig("load-balanced", "staging", "strict", { timeScale: 1 / 30 });
+  const unkept = useRig("load-balanced", "staging", "strict", { timeScale: 1 / 30 });
+
+  it("goes through with TCP keepalive; without it the connection is reset and the call fails", async () => {
+    await unkept().restartProxies(["tcp-keepalive"]);
+    const idleMs = (kept().twin.idleSeconds.natGateway + 3) * 1000;
+    const quietSpell = async (rig: Rig) => {
+      const first = await bigCall(rig);
+      await sleep(idleMs);
+      return { first: outcome(first.result), second: await bigCall(rig, 5) };
+    };
+    const [withKeepalive, without] = await Promise.all([quietSpell(kept()), quietSpell(unkept())]);
+    expect(withKeepalive.first).toEqual(PASSED);
+    expect(outcome(withKeepalive.second.result)).toEqual(PASSED);
+    expect(without.first).toEqual(PASSED);
+    expect(outcome(without.second.result)).not.toEqual(PASSED);
+    // The INVITE went down the dead connection, was reset, and the proxy's timer answered.
+    expect(received(without.second.result.callee)).toEqual([]);
+    expect(received(without.second.result.caller)).toContain("408");
   });
 });

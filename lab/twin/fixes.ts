@@ -18,8 +18,16 @@ export const TWIN_FIXES = {
       "\t\texit;",
     ],
   ],
-  /** TCP keepalive inside AWS's 350 s idle timeout. */
-  "tcp-keepalive": [["tcp_keepalive=yes\n", "tcp_keepalive=no\n"]],
+  /**
+   * TCP keepalive inside AWS's 350 s idle timeout. Kamailio turns keepalive on whenever
+   * tcp_keepidle, tcp_keepintvl or tcp_keepcnt is set, so those go too.
+   */
+  "tcp-keepalive": [
+    [
+      "tcp_keepalive=yes\ntcp_keepidle=TCP_KEEPIDLE_S\ntcp_keepintvl=TCP_KEEPINTVL_S\ntcp_keepcnt=TCP_KEEPCNT\n",
+      "tcp_keepalive=no\n",
+    ],
+  ],
 } as const satisfies Record<string, readonly (readonly [string, string])[]>;
 
 export type TwinFix = keyof typeof TWIN_FIXES;
