@@ -69,6 +69,13 @@ describe.each(CASES)("calls through the %s twin (%s's config), RFC-strict Twilio
     expect(received(result.callee).filter((k) => k === "INVITE")).toHaveLength(2);
   });
 
+  it("carries a re-INVITE from the destination back to the caller, and its 200 and ACK", async () => {
+    const result = await rig().call("uas-sends-reinvite.xml", "uac-answers-reinvite.xml");
+    expect(outcome(result)).toEqual(PASSED);
+    expect(received(result.caller)).toEqual(expect.arrayContaining(["INVITE", "ACK"]));
+    expect(received(result.callee)).toEqual(expect.arrayContaining(["200", "BYE"]));
+  });
+
   it("connects calls whose caller and destination are on the same Twilio edge address, each side hanging up", async () => {
     // The caller's BYE must leave from the egress port too (Record-Route ftag): from 5060 it
     // would reverse the edge's live NLB flow and reach the destination's ACL as the NLB.
