@@ -15,7 +15,13 @@ export default tseslint.config(
     // Plain Node scripts run inside the twin's namespaces (lab/twin).
     files: ["lab/**/*.mjs"],
     languageOptions: {
-      globals: { process: "readonly", setTimeout: "readonly", clearTimeout: "readonly", setInterval: "readonly", clearInterval: "readonly" },
+      globals: {
+        process: "readonly",
+        setTimeout: "readonly",
+        clearTimeout: "readonly",
+        setInterval: "readonly",
+        clearInterval: "readonly",
+      },
     },
   },
   {

@@ -3,42 +3,12 @@
 // replies by RFC 3261/3581) with SIPp callers and callees behind them, the environment's
 // Kamailio on each instance with timers scaled like AWS's idle timeouts, and AWS's packet path
 // between them (Elastic IP for dev; NLB in and NAT gateway out for staging).
-import { runSipp, type SippResult } from "../../lab/sipp";
-import type { ReplyPolicy } from "../../lab/twin/edge";
-import { TWIN_ADDRESSES, type TwinArchitecture, type TwinOptions } from "../../lab/twin/network";
-import { Rig } from "../../lab/twin/rig";
-import { kindOf } from "../../lab/trace";
-import { requireKamailioRoot, requireTool } from "../tools/require-tool";
+import { TWIN_ADDRESSES } from "../../lab/twin/network";
+import { CASES, outcome, PASSED, received, useRig } from "./rig-helpers";
 
 jest.setTimeout(60000);
 
 const { destinationEdge } = TWIN_ADDRESSES;
-
-/** Starts a rig before the describe's tests and stops it after them, also when they fail. */
-function useRig(architecture: TwinArchitecture, env: string, replies: ReplyPolicy, twin: TwinOptions = {}): () => Rig {
-  let rig: Rig | undefined;
-  beforeAll(async () => {
-    requireKamailioRoot();
-    for (const tool of ["sipp", "ip", "nft", "conntrack"]) requireTool(tool);
-    rig = await Rig.start(architecture, env, replies, twin);
-  }, 30000);
-  afterAll(async () => rig?.stop());
-  return () => rig!;
-}
-
-const received = (r: SippResult) => r.messages.filter((m) => m.direction === "received").map(kindOf);
-/** What a test compares: both ends passed, the destination's ACL refused nothing. */
-const outcome = (r: { caller: SippResult; callee: SippResult; refused: string[] }) => ({
-  caller: { exitCode: r.caller.exitCode, errors: r.caller.errors },
-  callee: r.callee.exitCode,
-  refusedByDestination: r.refused,
-});
-const PASSED = { caller: { exitCode: 0, errors: "" }, callee: 0, refusedByDestination: [] };
-
-const CASES: [TwinArchitecture, string][] = [
-  ["single", "dev"],
-  ["load-balanced", "staging"],
-];
 
 describe.each(CASES)("calls through the %s twin (%s's config), RFC-strict Twilio edges", (architecture, env) => {
   const rig = useRig(architecture, env, "strict");
@@ -88,36 +58,6 @@ describe.each(CASES)("calls through the %s twin (%s's config), RFC-strict Twilio
   });
 });
 
-/** A call whose INVITE is about 1,800 bytes, as in INC-979. */
-async function bigCall(rig: Rig, timeoutSeconds?: number) {
-  const vars = { padding: "x".repeat(560) };
-  const result = await rig.call("uas-answer.xml", "uac-big-invite.xml", { vars, timeoutSeconds });
-  const size = Buffer.byteLength(result.caller.messages.find((m) => m.direction === "sent")?.text ?? "");
-  return { result, size };
-}
-
-describe.each(CASES)(
-  "a 1,800-byte INVITE through the %s twin (%s's config) and the fragment-dropping hop",
-  (architecture, env) => {
-    const rig = useRig(architecture, env, "strict");
-
-    it("reaches the destination: the proxy sends it over TCP, not as UDP fragments", async () => {
-      const { result, size } = await bigCall(rig());
-      expect(size).toBeGreaterThanOrEqual(1800);
-      expect(outcome(result)).toEqual(PASSED);
-      expect(rig().destination.admitted()).toContainEqual(expect.stringMatching(/^INVITE from \S+ over tcp$/));
-    });
-
-    it("without the UDP MTU rule, it is lost as fragments and the caller gets 408 (INC-979)", async () => {
-      await rig().restartProxies(["udp-mtu"]);
-      const { result } = await bigCall(rig());
-      expect(received(result.caller)).toContain("408");
-      expect(received(result.callee)).toEqual([]);
-      await rig().restartProxies();
-    });
-  },
-);
-
 describe("calls through the load-balanced twin with a symmetric destination edge", () => {
   const rig = useRig("load-balanced", "staging", "symmetric");
 
@@ -156,137 +96,5 @@ describe("the load-balanced twin (staging, strict edges): long calls, and each f
     const result = await rig().call("uas-answer.xml", "uac-call.xml");
     expect(result.caller.exitCode).not.toBe(0);
     expect(received(result.caller)).not.toContain("200");
-  });
-});
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-
-/** Polls `counts` until one entry rises above `before`; returns its index. */
-async function whichRose(counts: () => number[], before: number[], timeoutMs = 5000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const index = counts().findIndex((n, i) => n > before[i]);
-    if (index >= 0) return index;
-    if (Date.now() > deadline) throw new Error(`no proxy logged the request within ${timeoutMs} ms`);
-    await sleep(20);
-  }
-}
-
-/** Restarts the proxies (as shipped) and waits until the NLB has every target in service. */
-async function freshProxies(rig: Rig): Promise<void> {
-  const since = Date.now();
-  await rig.restartProxies();
-  const health = rig.twin.health!;
-  for (const { privateIp } of rig.twin.instances) {
-    await health.waitFor((e) => e.event === "check" && e.target === privateIp && e.ok === true, 10000, since);
-  }
-  const deadline = Date.now() + 10000;
-  while (health.inService().length < rig.twin.instances.length) {
-    if (Date.now() > deadline) throw new Error(`targets still out of service: ${JSON.stringify(health.inService())}`);
-    await sleep(20);
-  }
-}
-
-/**
- * A call is up through one instance; that instance's Kamailio dies 300 ms before the caller
- * hangs up, just after the NLB's last passing health check (the worst case). The caller's BYE
- * keeps going to the dead instance until the NLB finds it unhealthy and cuts its flows.
- */
-async function hangUpAfterInstanceDies(rig: Rig) {
-  const pauseMs = 2500;
-  const acks = rig.requestCounts("ACK");
-  const call = await rig.placeCall("uas-answer.xml", "uac-call.xml", { pauseMs });
-  const holder = await whichRose(() => rig.requestCounts("ACK"), acks);
-  await sleep(pauseMs - 300);
-  await rig.proxies.proxies[holder].stop();
-  rig.twin.health!.passedJustNow();
-  const byes = rig.requestCounts("BYE");
-  return { holder, result: await call.result, byes: () => rig.requestCounts("BYE").map((n, i) => n - byes[i]) };
-}
-
-describe("the load-balanced twin (staging): an instance dies, an orphan CANCEL", () => {
-  const rig = useRig("load-balanced", "staging", "strict");
-
-  it("ends a call whose instance died: the BYE reaches the destination through the other instance", async () => {
-    await freshProxies(rig());
-    const { holder, result, byes } = await hangUpAfterInstanceDies(rig());
-    expect(outcome(result)).toEqual(PASSED);
-    expect(received(result.callee)).toContain("BYE");
-    expect(byes()[1 - holder]).toBeGreaterThan(0);
-  });
-
-  it("loses a call whose instance died while it rang: the caller hears a failure, the next call goes through", async () => {
-    await freshProxies(rig());
-    const invites = rig().requestCounts("INVITE");
-    const call = await rig().placeCall("uas-ring.xml", "uac-rejected.xml", {
-      vars: { ring_ms: "800", expect: "408", max_forwards: "70" },
-      timeoutSeconds: 6,
-    });
-    const holder = await whichRose(() => rig().requestCounts("INVITE"), invites);
-    await sleep(300);
-    await rig().proxies.proxies[holder].stop();
-    rig().twin.health!.passedJustNow();
-    const lost = await call.result;
-    // The destination answered, but its 200 went to the dead instance: no ACK ever came.
-    expect(received(lost.callee)).toEqual(["INVITE"]);
-    // The caller's own edge gave up on the ring timeout (Twilio's reply here is not documented).
-    expect({ exitCode: lost.caller.exitCode, errors: lost.caller.errors }).toEqual({ exitCode: 0, errors: "" });
-    expect(outcome(await rig().call("uas-answer.xml", "uac-call.xml"))).toEqual(PASSED);
-  });
-
-  it("answers an orphan CANCEL (its INVITE went through another instance) with 481; without the fix, nothing", async () => {
-    const orphanCancel = () =>
-      runSipp({
-        scenario: "uac-orphan-cancel.xml",
-        local: { host: TWIN_ADDRESSES.sourceEdge, port: 5090 },
-        target: { host: rig().twin.ingress, port: 5060 },
-        netns: rig().twin.twilio,
-        timeoutSeconds: 4,
-      });
-    await freshProxies(rig());
-    const answered = await orphanCancel();
-    expect({ exitCode: answered.exitCode, errors: answered.errors }).toEqual({ exitCode: 0, errors: "" });
-    expect(received(answered)).toEqual(["481"]);
-    await rig().restartProxies(["orphan-cancel"]);
-    const unanswered = await orphanCancel();
-    expect(unanswered.exitCode).not.toBe(0);
-    expect(received(unanswered)).toEqual([]);
-  });
-});
-
-describe("the load-balanced twin with AWS's default health check interval (30 s) instead of 10 s", () => {
-  const rig = useRig("load-balanced", "staging", "strict", { targetHealth: { intervalSeconds: 30 } });
-
-  it("loses the BYE of a call whose instance died: the destination never hears the hang-up", async () => {
-    await freshProxies(rig());
-    const { result } = await hangUpAfterInstanceDies(rig());
-    expect(received(result.callee)).not.toContain("BYE");
-    expect(result.caller.exitCode).not.toBe(0);
-  });
-});
-
-// TCP to the destination (here: the 1,800-byte INVITEs, which go over TCP) through the NAT
-// gateway, which forgets a connection idle for 350 s and resets it afterwards. Twice as fast
-// as the other rigs (1/30): the wait is the NAT idle timeout itself.
-describe("the load-balanced twin: the first TCP call after the NAT gateway's idle timeout", () => {
-  const kept = useRig("load-balanced", "staging", "strict", { timeScale: 1 / 30 });
-  const unkept = useRig("load-balanced", "staging", "strict", { timeScale: 1 / 30 });
-
-  it("goes through with TCP keepalive; without it the connection is reset and the call fails", async () => {
-    await unkept().restartProxies(["tcp-keepalive"]);
-    const idleMs = (kept().twin.idleSeconds.natGateway + 3) * 1000;
-    const quietSpell = async (rig: Rig) => {
-      const first = await bigCall(rig);
-      await sleep(idleMs);
-      return { first: outcome(first.result), second: await bigCall(rig, 5) };
-    };
-    const [withKeepalive, without] = await Promise.all([quietSpell(kept()), quietSpell(unkept())]);
-    expect(withKeepalive.first).toEqual(PASSED);
-    expect(outcome(withKeepalive.second.result)).toEqual(PASSED);
-    expect(without.first).toEqual(PASSED);
-    expect(outcome(without.second.result)).not.toEqual(PASSED);
-    // The INVITE went down the dead connection, was reset, and the proxy's timer answered.
-    expect(received(without.second.result.callee)).toEqual([]);
-    expect(received(without.second.result.caller)).toContain("408");
   });
 });

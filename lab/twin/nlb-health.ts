@@ -42,6 +42,8 @@ export interface NlbHealth {
   events(): HealthEvent[];
   /** The targets new flows go to now. */
   inService(): string[];
+  /** A target's health: "initial" until its first threshold of checks. */
+  status(address: string): "initial" | "healthy" | "unhealthy";
   /** Resolves with the first event (from now on, or already seen when `since` is given) matching. */
   waitFor(match: (e: HealthEvent) => boolean, timeoutMs: number, since?: number): Promise<HealthEvent>;
   /** The ASG's deregistration: no new flows now, the target's flows cut after the delay. */
@@ -70,6 +72,10 @@ export function startNlbHealth(ns: NetworkNamespace, config: NlbHealthConfig): N
       events()
         .filter((e) => e.event === "targets")
         .at(-1)?.inService ?? [],
+    status: (address) =>
+      events()
+        .filter((e) => e.event === "health" && e.target === address)
+        .at(-1)?.status ?? "initial",
     waitFor: async (match, timeoutMs, since = Date.now()) => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

@@ -29,6 +29,29 @@ export interface CallResult {
   readonly refused: string[];
 }
 
+/**
+ * Waits until every target has passed a health check since `since` (when its proxy was up),
+ * is healthy and takes new flows: a call placed earlier could see its flow moved when the
+ * NLB's view of the targets changes.
+ */
+async function allInService(twin: NetworkTwin, since: number): Promise<void> {
+  const health = twin.health;
+  if (!health) return;
+  const ready = () =>
+    twin.instances.every(
+      ({ privateIp }) =>
+        health.status(privateIp) === "healthy" &&
+        health.events().some((e) => e.event === "check" && e.target === privateIp && e.ok && e.at >= since),
+    ) && health.inService().length === twin.instances.length;
+  const deadline = Date.now() + 15000;
+  while (!ready()) {
+    if (Date.now() > deadline) {
+      throw new Error(`NLB targets not in service after 15 s: ${JSON.stringify(health.events().slice(-6))}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** A twin with both edges and the proxies running; everything stopped by `stop`. */
 export class Rig {
   private callerPort = 5062;
@@ -61,6 +84,8 @@ export class Rig {
       });
       started.push(destination);
       const proxies = await startTwinProxies(twin, cfg, { destination: destinationEdge });
+      started.push(proxies);
+      await allInService(twin, Date.now());
       return new Rig(twin, cfg, source, destination, proxies);
     } catch (error) {
       await Promise.all(started.map((s) => s.stop()));
@@ -69,10 +94,14 @@ export class Rig {
     }
   }
 
-  /** Restarts the proxies with the given fixes undone (none: as shipped). */
+  /**
+   * Restarts the proxies with the given fixes undone (none: as shipped), and waits until the
+   * NLB has every one in service again.
+   */
   async restartProxies(undo: readonly TwinFix[] = []): Promise<void> {
     await this.proxies.stop();
     this.proxies = await startTwinProxies(this.twin, this.cfg, { destination: destinationEdge, undo });
+    await allInService(this.twin, Date.now());
   }
 
   /**
