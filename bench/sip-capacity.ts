@@ -22,7 +22,7 @@ import { parseArgs } from "node:util";
 import { environments } from "../config/environments";
 import { parseEnvironment, sharedMemoryFor, type EnvironmentConfig } from "../config/schema";
 import { SipLab } from "../lab/harness";
-import type { RunningSipp, SippResult } from "../lab/sipp";
+import { finalStats, SIPP_STATS_ARGS, type RunningSipp, type SippResult } from "../lab/sipp";
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 const LOGGING = ["journal", "journal-default-limit", "stderr"] as const;
@@ -32,7 +32,7 @@ const LOGGING_TEXT: Record<Logging, string> = {
   "journal-default-limit": "syslog → journald (default rate limit) → journalctl → file, the old path",
   stderr: "stderr appended to a file",
 };
-const STATS_ARGS = ["-trace_stat", "-stf", "stats.csv", "-fd", "1"];
+const STATS_ARGS = SIPP_STATS_ARGS;
 
 interface StepResult {
   rate: number;
@@ -101,14 +101,6 @@ function groupCpu(pgid: number): number {
     }
   }
   return total;
-}
-
-function lastStats(result: SippResult): Record<string, string> {
-  const lines = (result.csv["stats.csv"] ?? "").trim().split("\n");
-  if (lines.length < 2) return {};
-  const header = lines[0].split(";");
-  const last = lines[lines.length - 1].split(";");
-  return Object.fromEntries(header.map((h, i) => [h, last[i]]));
 }
 
 function setupTimes(result: SippResult): number[] {
@@ -212,7 +204,7 @@ async function runStep(
     const window = Math.min(seconds, elapsed);
     await uas.stop();
 
-    const stats = results.map(lastStats);
+    const stats = results.map(finalStats);
     const sum = (key: string) => stats.reduce((n, s) => n + Number(s[key] ?? 0), 0);
     const successful = sum("SuccessfulCall(C)");
     const failed = sum("FailedCall(C)");

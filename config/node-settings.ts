@@ -2,6 +2,7 @@
 // architecture. Imports neither cdktf nor the provider, so the lab, the boot test and the
 // network twin render configs without loading them.
 import { SOURCE_AUTH_FILE, TLS_FILES, type ProxyNodeSettings } from "../templates/render";
+import { drainSettingsFor } from "./drain";
 import { logGroupNames } from "./names";
 import type { EnvironmentConfig } from "./schema";
 
@@ -31,6 +32,7 @@ export function nodeSettingsFor(cfg: EnvironmentConfig): ProxyNodeSettings {
     privateMemoryMb: cfg.sip.privateMemoryMb,
     logGroups: logGroupNames(cfg.name),
     sourceAuthPasswordParameter: cfg.sourceAuth?.passwordParameter,
+    drain: cfg.architecture === "load-balanced" ? drainSettingsFor(cfg) : undefined,
   };
 }
 

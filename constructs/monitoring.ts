@@ -74,6 +74,23 @@ export const SIP_METRIC_FILTERS = {
 } as const;
 export type SipMetric = keyof typeof SIP_METRIC_FILTERS;
 
+/** Lines of the drain service (templates/drain.sh), in an Auto Scaling group only. */
+export const DRAIN_METRIC_FILTERS = {
+  /** Auto Scaling began terminating an instance; its drain service keeps calls up (config/drain.ts). */
+  DrainsStarted: ["SIPLOG", "event=drain", "state=started"],
+  /** A drained instance had no transaction left and let its termination go on. */
+  DrainsCompleted: ["SIPLOG", "event=drain", "state=completed"],
+} as const;
+
+/**
+ * Alarms an instance refresh watches: it stops and rolls back when one goes into ALARM
+ * (instances that never pass their health check, or calls no longer being answered).
+ */
+export const ROLLBACK_ALARM_IDS = ["unhealthy-targets", "answer-rate"] as const;
+
+/** The CloudWatch name of one of an environment's alarms. */
+export const alarmNameFor = (namePrefix: string, id: string) => `${namePrefix}-${id}`;
+
 export const filterPattern = (terms: readonly string[]) => terms.map((t) => `"${t}"`).join(" ");
 
 /**
@@ -184,7 +201,8 @@ export class Monitoring extends Construct {
       });
     }
 
-    for (const [metric, terms] of Object.entries(SIP_METRIC_FILTERS)) {
+    const filters = { ...SIP_METRIC_FILTERS, ...(props.target.kind === "load-balanced" ? DRAIN_METRIC_FILTERS : {}) };
+    for (const [metric, terms] of Object.entries(filters)) {
       new CloudwatchLogMetricFilter(this, `metric-${metric}`, {
         name: `${props.namePrefix}-${metric}`,
         logGroupName: this.logGroups.kamailio.name,
@@ -206,7 +224,7 @@ export class Monitoring extends Construct {
     critical = false,
   ): CloudwatchMetricAlarm {
     const topic = critical ? this.criticalTopic : this.alertsTopic;
-    const alarmName = `${this.props.namePrefix}-${id}`;
+    const alarmName = alarmNameFor(this.props.namePrefix, id);
     const alarm = new CloudwatchMetricAlarm(this, id, {
       alarmName,
       tags: { Name: alarmName },

@@ -2,16 +2,18 @@ import { awsName } from "./aws-names";
 import { Construct } from "constructs";
 import { Token, type ITerraformDependable } from "cdktf";
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
-import { AutoscalingPolicy } from "@cdktf/provider-aws/lib/autoscaling-policy";
+import { AutoscalingLifecycleHook } from "@cdktf/provider-aws/lib/autoscaling-lifecycle-hook";
 import { Eip } from "@cdktf/provider-aws/lib/eip";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SipLaunchTemplate, type SipProxyNodesProps } from "./sip-launch-template";
 import { SipSecurityGroup } from "./sip-security-group";
 import { ConstructError } from "./construct-error";
 import { NLB_TARGET_HEALTH } from "../config/aws-network";
+import { alarmNameFor, ROLLBACK_ALARM_IDS } from "./monitoring";
 
 /** A TCP connect to the port Kamailio serves (config/aws-network.ts says why these timers). */
 function targetHealthCheck(port: number) {
@@ -56,16 +58,8 @@ export interface SipAutoscalingProps extends SipProxyNodesProps {
   readonly internetGateway?: ITerraformDependable;
 }
 
-/** Average CPU the group keeps by adding or removing instances. */
 /** Target group name prefixes (AWS allows at most 6 characters in a name_prefix). */
 export const TARGET_GROUP_NAME_PREFIX = { sip: "sip-", tls: "tls-" } as const;
-
-export const CPU_TARGET_PERCENT = 70;
-/**
- * 50 MB/s of inbound traffic per instance. ASGAverageNetworkIn is bytes per instance per
- * minute (the launch template enables detailed monitoring), hence × 60.
- */
-export const NETWORK_IN_TARGET_BYTES_PER_MINUTE = 50_000_000 * 60;
 
 /**
  * The load-balanced architecture: an internet-facing Network Load Balancer with one Elastic
@@ -201,8 +195,11 @@ export class SipAutoscaling extends Construct {
 
     this.template = SipLaunchTemplate.forNodes(this, props, this.securityGroup.id, this.nlbElasticIps[0].publicIp);
 
+    const drain = props.node.drain;
+    if (!drain)
+      throw new ConstructError(this, "needs node.drain (config/drain.ts): instances must drain before they go");
     this.group = new AutoscalingGroup(this, "Default", {
-      name: awsName(this, "autoScalingGroup", props.namePrefix),
+      name: awsName(this, "autoScalingGroup", drain.autoScalingGroupName),
       minSize,
       maxSize,
       desiredCapacity: desired,
@@ -216,9 +213,19 @@ export class SipAutoscaling extends Construct {
         id: this.template.launchTemplate.id,
         version: Token.asString(this.template.launchTemplate.latestVersion),
       },
+      // Launch before terminate: replacements come into service (up to twice the desired
+      // count) before old instances drain, so capacity never drops below desired and
+      // healthy-below-minimum stays quiet. A refresh that fails, or during which one of the
+      // rollback alarms goes off, rolls back to the previous launch template version.
       instanceRefresh: {
         strategy: "Rolling",
-        preferences: { minHealthyPercentage: 50, instanceWarmup: String(grace) },
+        preferences: {
+          minHealthyPercentage: 100,
+          maxHealthyPercentage: 200,
+          instanceWarmup: String(grace),
+          autoRollback: true,
+          alarmSpecification: { alarms: ROLLBACK_ALARM_IDS.map((id) => alarmNameFor(props.namePrefix, id)) },
+        },
       },
       enabledMetrics: [
         "GroupMinSize",
@@ -231,28 +238,29 @@ export class SipAutoscaling extends Construct {
       ],
       metricsGranularity: "1Minute",
       tag: [{ key: "Name", value: props.namePrefix, propagateAtLaunch: true }],
-      // Scaling policies move desired capacity; a later deploy must not reset it to the
-      // configured starting value in the middle of a traffic peak.
-      lifecycle: { ignoreChanges: ["desired_capacity"] },
     });
 
-    new AutoscalingPolicy(this, "cpu", {
-      name: `${props.namePrefix}-cpu`,
+    // A terminating instance waits here while its drain service keeps its calls up; it
+    // completes the hook, or after the timeout Auto Scaling goes on anyway (CONTINUE). Its own
+    // resource, not the group's initial_lifecycle_hook: a change there (the timeout follows the
+    // SIP timers) replaces the whole group, as the deploy rehearsal showed. The cost: instances
+    // of a brand-new group run for the seconds before the hook exists without it.
+    new AutoscalingLifecycleHook(this, "drain", {
+      name: drain.hookName,
       autoscalingGroupName: this.group.name,
-      policyType: "TargetTrackingScaling",
-      targetTrackingConfiguration: {
-        predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" },
-        targetValue: CPU_TARGET_PERCENT,
-      },
+      lifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING",
+      heartbeatTimeout: drain.timeoutSeconds,
+      defaultResult: "CONTINUE",
     });
-    new AutoscalingPolicy(this, "network", {
-      name: `${props.namePrefix}-network-in`,
-      autoscalingGroupName: this.group.name,
-      policyType: "TargetTrackingScaling",
-      targetTrackingConfiguration: {
-        predefinedMetricSpecification: { predefinedMetricType: "ASGAverageNetworkIn" },
-        targetValue: NETWORK_IN_TARGET_BYTES_PER_MINUTE,
-      },
+
+    // Only this group's hook, and only completing it: the drain service's one call.
+    new IamRolePolicy(this, "complete-drain", {
+      name: "complete-drain-lifecycle-action",
+      role: this.template.role.name,
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Action: "autoscaling:CompleteLifecycleAction", Resource: this.group.arn }],
+      }),
     });
   }
 }

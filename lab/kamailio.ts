@@ -37,6 +37,8 @@ export interface RunningKamailio {
   exited(): boolean;
   /** Runs an RPC command through the ctl module's socket (as `kamcmd` does on an instance). */
   rpc(...args: string[]): string;
+  /** The argv of `kamcmd` for this Kamailio's ctl socket, without a command. */
+  readonly kamcmd: readonly string[];
   stop(): Promise<void>;
 }
 
@@ -188,6 +190,7 @@ export async function startKamailio(
     pid: child.pid!,
     log: currentLog,
     rpc,
+    kamcmd: kamcmdArgv(join(dir, "kamailio_ctl"), []),
     stop,
     exited: () => child.exitCode !== null || child.signalCode !== null,
   };

@@ -52,6 +52,18 @@ export interface SippResult {
   readonly csv: Readonly<Record<string, string>>;
 }
 
+/** SIPp's -trace_stat arguments that finalStats reads (call counts, every second). */
+export const SIPP_STATS_ARGS = ["-trace_stat", "-stf", "stats.csv", "-fd", "1"] as const;
+
+/** The last line of SIPp's statistics file (SIPP_STATS_ARGS), by column name. */
+export function finalStats(result: SippResult): Record<string, string> {
+  const lines = (result.csv["stats.csv"] ?? "").trim().split("\n");
+  if (lines.length < 2) return {};
+  const header = lines[0].split(";");
+  const last = lines[lines.length - 1].split(";");
+  return Object.fromEntries(header.map((h, i) => [h, last[i]]));
+}
+
 export interface RunningSipp {
   readonly pid: number;
   /** Waits for SIPp to finish (or kills it after timeoutMs) and returns what it saw. */

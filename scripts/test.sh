@@ -28,7 +28,7 @@ npx tsc --noEmit
 step "lint"
 npx eslint .
 npx prettier --check .
-shellcheck scripts/*.sh bench/synth .ci/run lab/boot/systemctl lab/boot/sleep lab/boot/run-in-image.sh
+shellcheck scripts/*.sh templates/drain.sh bench/synth .ci/run lab/boot/systemctl lab/boot/sleep lab/boot/run-in-image.sh
 
 step "Debian 13 roots: result"
 roots_status=0

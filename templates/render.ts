@@ -12,6 +12,7 @@ import {
   JOURNALD_DROPIN,
   KAMAILIO_SERIES,
 } from "../config/platform";
+import type { DrainSettings } from "../config/drain";
 import type { LogLevel } from "../config/schema";
 
 export interface KamailioViewModel {
@@ -76,6 +77,8 @@ export interface UserDataViewModel {
   readonly privateMemoryMb: number;
   /** Where the boot script reads the digest password and writes Kamailio's credentials. @default none */
   readonly sourceAuth?: KamailioSourceAuth & { readonly passwordParameter: string };
+  /** The drain service's settings, in an Auto Scaling group (config/drain.ts). @default none */
+  readonly drain?: DrainSettings;
 }
 
 interface Templates {
@@ -109,6 +112,9 @@ export const LOG_FILES = {
   kamailio: "/var/log/kamailio.log",
 } as const;
 
+/** The drain service's script (installed by the user-data of load-balanced nodes; the twin runs it). */
+export const DRAIN_SCRIPT = join(__dirname, "drain.sh");
+
 /** Markers around the per-environment part of kamailio.cfg. */
 export const PARAMETER_BLOCK = {
   begin: "# ---- BEGIN PARAMETER BLOCK ----",
@@ -139,6 +145,7 @@ function extraLocals(name: TemplateName, model: Templates[TemplateName]): Record
     journalExportCommand: JOURNAL_EXPORT_COMMAND,
     journaldDropin: JOURNALD_DROPIN,
     journaldDropinDir: dirname(JOURNALD_DROPIN.path),
+    drainScript: readFileSync(DRAIN_SCRIPT, "utf8"),
     packages: [...INSTANCE_PACKAGES.always, ...((model as UserDataViewModel).tls ? INSTANCE_PACKAGES.tls : [])],
   };
 }
@@ -155,6 +162,8 @@ export interface ProxyNodeSettings extends Omit<KamailioViewModel, "advertisedAd
   readonly logGroups: UserDataViewModel["logGroups"];
   /** The SSM parameter holding the digest password, when sourceAuth is on. */
   readonly sourceAuthPasswordParameter?: string;
+  /** In an Auto Scaling group: how the node drains before it is terminated. */
+  readonly drain?: DrainSettings;
 }
 
 /** The kamailio.cfg view of a node: its settings minus what only the boot script uses. */
@@ -164,9 +173,10 @@ export function kamailioView(node: ProxyNodeSettings, advertisedAddress: string)
     privateMemoryMb: _pkg,
     logGroups: _logs,
     sourceAuthPasswordParameter: _password,
+    drain: _drain,
     ...kamailio
   } = node;
-  void [_shm, _pkg, _logs, _password];
+  void [_shm, _pkg, _logs, _password, _drain];
   return { ...kamailio, advertisedAddress };
 }
 
@@ -184,5 +194,6 @@ export function renderNodeUserData(node: ProxyNodeSettings, advertisedAddress: s
       node.sourceAuth && node.sourceAuthPasswordParameter
         ? { ...node.sourceAuth, passwordParameter: node.sourceAuthPasswordParameter }
         : undefined,
+    drain: node.drain,
   });
 }

@@ -4,7 +4,6 @@ import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { environments } from "../../config/environments";
-import { CPU_TARGET_PERCENT, NETWORK_IN_TARGET_BYTES_PER_MINUTE } from "../../constructs/sip-autoscaling";
 import { resourceAddresses } from "../../scripts/lib/stack-json";
 import { REVIEWED_ADDRESSES } from "../../stacks/state-addresses";
 import { loadBalancedInput, tlsInput } from "../fixtures/environments";
@@ -72,8 +71,8 @@ describe("load-balanced architecture", () => {
       vpc_zone_identifier: ["${aws_subnet.vpc_private_us_west_2a.id}", "${aws_subnet.vpc_private_us_west_2b.id}"],
       target_group_arns: ["${aws_lb_target_group.proxy_targets.arn}"],
       metrics_granularity: "1Minute",
-      lifecycle: { ignore_changes: ["desired_capacity"] },
     });
+    expect(onlyResource(lb.json, "aws_autoscaling_group").lifecycle).toBeUndefined();
     const group = onlyResource(prod.json, "aws_autoscaling_group");
     expect([group.min_size, group.desired_capacity, group.max_size]).toEqual([2, 2, 10]);
     expect(group.enabled_metrics).toEqual(
@@ -83,7 +82,7 @@ describe("load-balanced architecture", () => {
     expect([stagingGroup.min_size, stagingGroup.desired_capacity, stagingGroup.max_size]).toEqual([2, 2, 4]);
   });
 
-  it("refreshes instances on a new launch template version, keeping half healthy", () => {
+  it("refreshes instances on a new launch template version, launching before terminating, rolling back on alarm", () => {
     const group = onlyResource(lb.json, "aws_autoscaling_group");
     expect(group.launch_template).toEqual({
       id: "${aws_launch_template.proxy_template.id}",
@@ -91,33 +90,49 @@ describe("load-balanced architecture", () => {
     });
     expect(group.instance_refresh).toEqual({
       strategy: "Rolling",
-      preferences: { min_healthy_percentage: 50, instance_warmup: "400" },
+      preferences: {
+        min_healthy_percentage: 100,
+        max_healthy_percentage: 200,
+        instance_warmup: "400",
+        auto_rollback: true,
+        alarm_specification: { alarms: ["sip-proxy-lbtest-unhealthy-targets", "sip-proxy-lbtest-answer-rate"] },
+      },
     });
+    const alarms = Object.values(resourcesOf(lb.json, "aws_cloudwatch_metric_alarm")).map((a) => a.alarm_name);
+    expect(alarms).toEqual(
+      expect.arrayContaining(["sip-proxy-lbtest-unhealthy-targets", "sip-proxy-lbtest-answer-rate"]),
+    );
   });
 
-  it("scales on average CPU (70 %) and on network in (50 MB/s)", () => {
-    const policies = Object.values(resourcesOf(lb.json, "aws_autoscaling_policy")).map((p) => ({
-      type: p.policy_type,
-      config: p.target_tracking_configuration,
-    }));
-    expect(policies).toEqual([
-      {
-        type: "TargetTrackingScaling",
-        config: {
-          predefined_metric_specification: { predefined_metric_type: "ASGAverageCPUUtilization" },
-          target_value: 70,
+  it("holds a terminating instance for its drain: a hook sized from the ring and transaction timers, completed by the instance", () => {
+    // 30 s deregistration delay + (90 s ring + 6 s transaction) + 2 polls of 5 s.
+    expect(onlyResource(lb.json, "aws_autoscaling_lifecycle_hook")).toEqual({
+      name: "sip-proxy-drain",
+      autoscaling_group_name: "${aws_autoscaling_group.proxy.name}",
+      lifecycle_transition: "autoscaling:EC2_INSTANCE_TERMINATING",
+      heartbeat_timeout: 136,
+      default_result: "CONTINUE",
+    });
+    const policies = Object.values(resourcesOf(lb.json, "aws_iam_role_policy")).map((p) =>
+      JSON.parse(p.policy as string),
+    );
+    expect(policies).toContainEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Action: "autoscaling:CompleteLifecycleAction",
+          Resource: "${aws_autoscaling_group.proxy.arn}",
         },
-      },
-      {
-        type: "TargetTrackingScaling",
-        config: {
-          predefined_metric_specification: { predefined_metric_type: "ASGAverageNetworkIn" },
-          target_value: 3_000_000_000,
-        },
-      },
-    ]);
-    expect(CPU_TARGET_PERCENT).toBe(70);
-    expect(NETWORK_IN_TARGET_BYTES_PER_MINUTE / 60).toBe(50_000_000);
+      ],
+    });
+    const userData = lb.json.locals?.proxy_template_user_data as string;
+    expect(userData).toContain("Environment=SIP_PROXY_DRAIN_GROUP=sip-proxy-lbtest\n");
+    expect(userData).toContain("systemctl enable --now sip-proxy-drain");
+  });
+
+  it("has no scaling policy: averages cannot move a pinned flow, so the group stays at its configured size", () => {
+    expect(resourcesOf(lb.json, "aws_autoscaling_policy")).toEqual({});
   });
 
   it("gives instances no public address", () => {
@@ -231,7 +246,8 @@ describe("load-balanced architecture", () => {
     // prod is the same set with three zones: per-zone resources triple, the rest stay single.
     const perZone = resourceAddresses(prod.json).filter((a) => /us_east_1[abc]/.test(a));
     expect(perZone).toHaveLength(3 * 9);
-    // ... plus the ingress name's A record (a multi-zone NLB needs one).
+    // ... plus the ingress name's A record (a multi-zone NLB needs one); the two scaling
+    // policies are gone (a fixed group) and the drain's hook and permission came.
     expect(resourceAddresses(prod.json).filter((a) => !a.includes(".monitoring_"))).toHaveLength(45);
     expect(resourceAddresses(prod.json)).toContain("aws_route53_record.dns");
   });

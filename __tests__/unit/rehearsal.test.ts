@@ -91,14 +91,19 @@ describe("judging the second plan after a rehearsed apply", () => {
   });
 
   it("matches an artefact's values, not only its path", () => {
-    const enabled = (before: boolean, after: boolean) => ({
-      address: "aws_autoscaling_policy.proxy_cpu",
-      change: { actions: ["update"], before: { enabled: before }, after: { enabled: after }, after_unknown: {} },
+    const preference = (before: string | null, after: string | null) => ({
+      address: "aws_autoscaling_group.proxy",
+      change: {
+        actions: ["update"],
+        before: { capacity_reservation_specification: [{ capacity_reservation_preference: before }] },
+        after: { capacity_reservation_specification: [{ capacity_reservation_preference: after }] },
+        after_unknown: {},
+      },
     });
-    expect(classifyReplan({ resource_changes: [enabled(false, true)] }, EMULATOR_ARTEFACTS).unexplained).toEqual([]);
-    expect(classifyReplan({ resource_changes: [enabled(true, false)] }, EMULATOR_ARTEFACTS).unexplained).toHaveLength(
-      1,
-    );
+    expect(classifyReplan({ resource_changes: [preference(null, "")] }, EMULATOR_ARTEFACTS).unexplained).toEqual([]);
+    expect(
+      classifyReplan({ resource_changes: [preference("", "default")] }, EMULATOR_ARTEFACTS).unexplained,
+    ).toHaveLength(1);
   });
 
   it("pairs set elements by content, whatever order the plan lists them in", () => {

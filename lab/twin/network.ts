@@ -23,6 +23,8 @@ export interface TwinOptions {
   readonly timeScale?: number;
   /** Ports the NLB listens on (UDP and TCP). @default [5060] */
   readonly ports?: readonly number[];
+  /** Targets registered with the NLB at the start, the first ones. @default all */
+  readonly registered?: number;
   /** The target group's health check, in AWS's (unscaled) seconds. @default NLB_TARGET_HEALTH */
   readonly targetHealth?: Partial<Record<keyof typeof NLB_TARGET_HEALTH, number>>;
 }
@@ -109,6 +111,7 @@ export class NetworkTwin {
         map: "targets",
         zone: NLB_ZONE,
         targets,
+        registered: targets.slice(0, options.registered ?? targets.length),
         port: ports[0],
         intervalMs: ms(health.intervalSeconds),
         timeoutMs: ms(health.timeoutSeconds),

@@ -25,7 +25,12 @@ const config = JSON.parse(process.argv[2]);
 const { table, map, zone, port, intervalMs, timeoutMs, healthyThreshold, unhealthyThreshold, deregistrationDelayMs } =
   config;
 const out = (event) => process.stdout.write(`${JSON.stringify({ at: Date.now(), ...event })}\n`);
-const targets = config.targets.map((address) => ({ address, status: "initial", run: 0, registered: true }));
+const targets = config.targets.map((address) => ({
+  address,
+  status: "initial",
+  run: 0,
+  registered: config.registered.includes(address),
+}));
 const slots = config.targets.slice();
 
 function inService() {
@@ -41,7 +46,7 @@ function apply() {
   const script = `flush map ip ${table} ${map}\nadd element ip ${table} ${map} { ${elements.join(", ")} }\n`;
   const result = spawnSync("nft", ["-f", "-"], { input: script, encoding: "utf8" });
   if (result.status !== 0) out({ event: "error", text: `nft: ${result.stderr.trim()}` });
-  out({ event: "targets", inService: live });
+  out({ event: "targets", inService: live, registered: targets.filter((t) => t.registered).map((t) => t.address) });
 }
 
 function cutFlows(address) {

@@ -11,6 +11,8 @@ export interface NlbHealthConfig {
   readonly map: string;
   readonly zone: number;
   readonly targets: readonly string[];
+  /** Targets registered at the start (an instance refresh registers the others later). */
+  readonly registered: readonly string[];
   readonly port: number;
   readonly intervalMs: number;
   readonly timeoutMs: number;
@@ -35,6 +37,7 @@ export interface HealthEvent {
   readonly ok?: boolean;
   readonly status?: "healthy" | "unhealthy";
   readonly inService?: string[];
+  readonly registered?: string[];
   readonly text?: string;
 }
 
@@ -42,6 +45,8 @@ export interface NlbHealth {
   events(): HealthEvent[];
   /** The targets new flows go to now. */
   inService(): string[];
+  /** The targets registered now. */
+  registered(): string[];
   /** A target's health: "initial" until its first threshold of checks. */
   status(address: string): "initial" | "healthy" | "unhealthy";
   /** Resolves with the first event (from now on, or already seen when `since` is given) matching. */
@@ -72,6 +77,10 @@ export function startNlbHealth(ns: NetworkNamespace, config: NlbHealthConfig): N
       events()
         .filter((e) => e.event === "targets")
         .at(-1)?.inService ?? [],
+    registered: () =>
+      events()
+        .filter((e) => e.event === "targets")
+        .at(-1)?.registered ?? [],
     status: (address) =>
       events()
         .filter((e) => e.event === "health" && e.target === address)

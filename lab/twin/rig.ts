@@ -37,12 +37,18 @@ export interface CallResult {
 async function allInService(twin: NetworkTwin, since: number): Promise<void> {
   const health = twin.health;
   if (!health) return;
-  const ready = () =>
-    twin.instances.every(
-      ({ privateIp }) =>
-        health.status(privateIp) === "healthy" &&
-        health.events().some((e) => e.event === "check" && e.target === privateIp && e.ok && e.at >= since),
-    ) && health.inService().length === twin.instances.length;
+  const ready = () => {
+    const registered = health.registered();
+    return (
+      registered.length > 0 &&
+      registered.every(
+        (address) =>
+          health.status(address) === "healthy" &&
+          health.events().some((e) => e.event === "check" && e.target === address && e.ok && e.at >= since),
+      ) &&
+      health.inService().length === registered.length
+    );
+  };
   const deadline = Date.now() + 15000;
   while (!ready()) {
     if (Date.now() > deadline) {

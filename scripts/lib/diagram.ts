@@ -121,7 +121,7 @@ const STYLES: Readonly<Record<string, Style>> = {
   aws_nat_gateway: { what: "NAT gateway (egress)", fill: "#f9c784" },
   aws_instance: { what: "EC2 instance (Kamailio)", fill: "#fff3b0" },
   aws_autoscaling_group: { what: "Auto Scaling Group (Kamailio)", fill: "#fff3b0" },
-  aws_autoscaling_policy: { what: "scaling policy", fill: "#fff3b0" },
+  aws_autoscaling_lifecycle_hook: { what: "drain hook (termination)", fill: "#fff3b0" },
   aws_launch_template: { what: "launch template (user-data)", fill: "#fff3b0" },
   aws_security_group: { what: "security group (Twilio ranges)", fill: "#e0e0e0" },
   aws_iam_role: { what: "IAM role (SSM, CloudWatch)", fill: "#e0e0e0" },

@@ -20,20 +20,20 @@ export const EMULATOR_ARTEFACTS: readonly EmulatorArtefact[] = [
       "moto ec2/responses/launch_templates.py create_launch_template: `parsed_template_data[\"TagSpecifications\"].extend(converted_tag_spec)` copies the request's own tags (resource type launch-template, the provider's default tags) into the version's LaunchTemplateData; EC2's API reference keeps them apart (CreateLaunchTemplate TagSpecification: \"The tags to apply to the launch template on creation\")",
   },
   {
-    address: /^aws_autoscaling_policy\./,
-    path: /^enabled$/,
-    before: is(false),
-    after: is(true),
-    citation:
-      'moto autoscaling/models.py FakeScalingPolicy.__init__ stores no `enabled`, so DescribePolicies has no Enabled and the provider reads false (AWS: "Enabled: Indicates whether the policy is enabled (true) or disabled (false)", default true)',
-  },
-  {
-    address: /^aws_autoscaling_policy\./,
-    path: /^predictive_scaling_configuration\[0\]$/,
-    before: (v) => isObject(v),
+    address: /^aws_autoscaling_lifecycle_hook\.proxy_drain$/,
+    path: /^role_arn$/,
+    before: is("arn:aws:iam::1234567890:role/my-auto-scaling-role"),
     after: is(null),
     citation:
-      'moto autoscaling/responses.py put_scaling_policy: `predictive_scaling_configuration=params.get("PredictiveScalingConfiguration", {})` keeps an empty configuration for a target-tracking policy and returns it, which the provider reads as one empty block',
+      'moto autoscaling/models.py LifecycleHook.__init__: `self.role_arn = "arn:aws:iam::1234567890:role/my-auto-scaling-role"` ("TODO: These were hardcoded in the original XML template"); the hook sets no role (AWS: RoleARN is needed only to publish to a notification target)',
+  },
+  {
+    address: /^aws_autoscaling_lifecycle_hook\.proxy_drain$/,
+    path: /^notification_target_arn$/,
+    before: is("arn:aws:sqs:us-east-1:123456789012:my-queue"),
+    after: is(null),
+    citation:
+      'moto autoscaling/models.py LifecycleHook.__init__: `self.notification_target_arn = "arn:aws:sqs:us-east-1:123456789012:my-queue"`, hard-coded the same way; the hook sets no notification target (the instance completes it itself)',
   },
   {
     address: /^aws_autoscaling_group\.proxy$/,

@@ -27,7 +27,7 @@ export const FORCE_NEW: Readonly<Record<string, readonly string[]>> = {
   ],
   aws_launch_template: ["name", "name_prefix"],
   aws_autoscaling_group: ["name", "name_prefix"],
-  aws_autoscaling_policy: ["name", "autoscaling_group_name"],
+  aws_autoscaling_lifecycle_hook: ["name", "autoscaling_group_name"],
   aws_vpc: ["cidr_block", "ipv4_ipam_pool_id"],
   aws_subnet: ["vpc_id", "cidr_block", "availability_zone", "availability_zone_id", "outpost_arn"],
   aws_route_table: ["vpc_id"],
