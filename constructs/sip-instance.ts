@@ -50,7 +50,11 @@ export class SipInstance extends Construct {
 
     this.instance = new Instance(this, "Default", {
       // A new template version (e.g. a config change) replaces the instance; the Elastic IP
-      // stays and is re-associated, so Twilio-facing settings do not change.
+      // stays and is re-associated, so Twilio-facing settings do not change. The replacement
+      // is created first and the address moves to it once it runs, so the old instance
+      // serves until then: the gap is the new one's boot, not a terminate, a launch and a boot
+      // (README "`single` is not for production traffic").
+      lifecycle: { createBeforeDestroy: true },
       launchTemplate: {
         id: this.template.launchTemplate.id,
         version: Token.asString(this.template.launchTemplate.latestVersion),
@@ -63,6 +67,11 @@ export class SipInstance extends Construct {
     new EipAssociation(this, "ingress-association", {
       allocationId: this.elasticIp.allocationId,
       instanceId: this.instance.id,
+      // The new association takes the address from the old instance (AssociateAddress
+      // "AllowReassociation"); deleting the old association afterwards finds it gone, which
+      // the provider ignores.
+      allowReassociation: true,
+      lifecycle: { createBeforeDestroy: true },
       // Associating an address needs the VPC's internet gateway in place.
       dependsOn: props.egress ? [...props.egress] : undefined,
     });

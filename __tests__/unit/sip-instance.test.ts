@@ -67,6 +67,13 @@ describe("SipInstance", () => {
     });
   });
 
+  it("replaces the instance by creating the new one first and moving the address to it", () => {
+    expect(onlyResource(single.json, "aws_instance").lifecycle).toEqual({ create_before_destroy: true });
+    const association = onlyResource(single.json, "aws_eip_association");
+    expect(association.lifecycle).toEqual({ create_before_destroy: true });
+    expect(association.allow_reassociation).toBe(true);
+  });
+
   it("advertises the Elastic IP in the Kamailio config it boots with", () => {
     const template = onlyResource(single.json, "aws_launch_template");
     expect(template.user_data).toBe("${base64gzip(local.proxy_template_user_data)}");
