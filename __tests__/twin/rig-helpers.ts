@@ -24,7 +24,15 @@ export function useRig(
   return () => rig!;
 }
 
-export const received = (r: SippResult) => r.messages.filter((m) => m.direction === "received").map(kindOf);
+/**
+ * What a SIPp end received, a retransmission (the same kind again at once: UDP, scaled T1)
+ * counted once.
+ */
+export const received = (r: SippResult) =>
+  r.messages
+    .filter((m) => m.direction === "received")
+    .map(kindOf)
+    .filter((kind, i, kinds) => kind !== kinds[i - 1]);
 /** What a test compares: both ends passed, the destination's ACL refused nothing. */
 export const outcome = (r: { caller: SippResult; callee: SippResult; refused: string[] }) => ({
   caller: { exitCode: r.caller.exitCode, errors: r.caller.errors },

@@ -14,7 +14,9 @@
 // - It listens on UDP and TCP port 5060, as Twilio's SIP domains do.
 // - Its SIP timers are RFC 3261's (T1 500 ms, T2 4 s, a non-INVITE given up after 32 s) and a
 //   30 s ring timeout (Twilio's <Dial> default), scaled like the twin's AWS timeouts, so that a
-//   retransmitted BYE lasts as long against the NLB's health checks as it would in AWS.
+//   retransmitted BYE lasts as long against the NLB's health checks as it would in AWS. T1 and
+//   T2 stay at 100 and 400 ms or more: shorter, a busy machine's SIPp answered late enough to
+//   draw retransmissions that no real network would.
 // Requests from the proxy are relayed to the edge's SIPp callee (`calleePort`); requests from
 // the edge's own SIPp are relayed to their Request-URI.
 import { startKamailio, type RunningKamailio } from "../kamailio";
@@ -69,8 +71,8 @@ loadmodule "xlog.so"
 loadmodule "siputils.so"
 loadmodule "textops.so"
 loadmodule "ipops.so"
-modparam("tm", "retr_timer1", ${ms(500)})
-modparam("tm", "retr_timer2", ${ms(4000)})
+modparam("tm", "retr_timer1", ${Math.max(100, ms(500))})
+modparam("tm", "retr_timer2", ${Math.max(400, ms(4000))})
 modparam("tm", "fr_timer", ${ms(32000)})
 modparam("tm", "fr_inv_timer", ${ms(30000)})
 
