@@ -10,6 +10,7 @@ import {
 } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 
 /** What the alarms watch: one instance, or a load-balanced group. */
@@ -158,8 +159,46 @@ export class Monitoring extends Construct {
       }),
     });
 
-    const topic = (id: string, name: string) =>
-      new SnsTopic(this, id, { name, kmsMasterKeyId: key.arn, tags: { Name: name } });
+    const topic = (id: string, name: string) => {
+      const created = new SnsTopic(this, id, { name, kmsMasterKeyId: key.arn, tags: { Name: name } });
+      // The policy SNS gives a new topic (the account's principals may use it), plus a refusal
+      // of anything not sent over TLS (cdk-nag AwsSolutions-SNS3). CloudWatch alarms publish
+      // as the alarm's account over TLS, so they are unaffected.
+      new SnsTopicPolicy(this, `${id}-policy`, {
+        arn: created.arn,
+        policy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "AccountUses",
+              Effect: "Allow",
+              Principal: { AWS: "*" },
+              Action: [
+                "SNS:GetTopicAttributes",
+                "SNS:SetTopicAttributes",
+                "SNS:AddPermission",
+                "SNS:RemovePermission",
+                "SNS:DeleteTopic",
+                "SNS:Subscribe",
+                "SNS:ListSubscriptionsByTopic",
+                "SNS:Publish",
+              ],
+              Resource: created.arn,
+              Condition: { StringEquals: { "AWS:SourceOwner": account } },
+            },
+            {
+              Sid: "DenyWithoutTls",
+              Effect: "Deny",
+              Principal: "*",
+              Action: "sns:*",
+              Resource: created.arn,
+              Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+          ],
+        }),
+      });
+      return created;
+    };
     this.alertsTopic = topic("alerts", `${props.namePrefix}-alerts`);
     this.criticalTopic = topic("critical", `${props.namePrefix}-critical-alerts`);
     for (const [i, email] of (props.alertEmails ?? []).entries()) {

@@ -237,7 +237,12 @@ export class SipAutoscaling extends Construct {
         "GroupTotalInstances",
       ],
       metricsGranularity: "1Minute",
-      tag: [{ key: "Name", value: props.namePrefix, propagateAtLaunch: true }],
+      // The provider's default_tags do not reach a group or what it launches.
+      tag: Object.entries({ ...props.launchTags, Name: props.namePrefix }).map(([key, value]) => ({
+        key,
+        value,
+        propagateAtLaunch: true,
+      })),
     });
 
     // A terminating instance waits here while its drain service keeps its calls up; it

@@ -1,3 +1,4 @@
+import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { Construct } from "constructs";
 import type { ITerraformDependable } from "cdktf";
 import { Eip } from "@cdktf/provider-aws/lib/eip";
@@ -73,6 +74,14 @@ export class Vpc extends Construct {
       enableDnsSupport: true,
       enableDnsHostnames: true,
       tags: { Name: props.namePrefix },
+    });
+
+    // The default security group, adopted and emptied: "When Terraform first adopts the
+    // default security group, it immediately removes all ingress and egress rules" (provider
+    // docs, aws_default_security_group). Nothing here uses it (FSBP EC2.2).
+    new DefaultSecurityGroup(this, "default-sg", {
+      vpcId: this.vpc.id,
+      tags: { Name: `${props.namePrefix}-default-unused` },
     });
 
     const igw = (this.internetGateway = new InternetGateway(this, "igw", {

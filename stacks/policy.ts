@@ -4,7 +4,21 @@
 // with a written reason, which is then reported as a warning on every synth.
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { Annotations, TerraformBackend, TerraformResource, TerraformStack, type App, type IAspect } from "cdktf";
+import {
+  Annotations,
+  DefaultTokenResolver,
+  StringConcat,
+  TerraformBackend,
+  TerraformResource,
+  TerraformStack,
+  Tokenization,
+  type App,
+  type IAspect,
+} from "cdktf";
+import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
+import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import type { Construct, IConstruct } from "constructs";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { PROJECT_TAG_NAMES } from "../config/names";
@@ -17,6 +31,10 @@ export const POLICY_RULES = {
   "required-tags": "every taggable resource must carry Project, Environment and ManagedBy",
   "s3-backend-encrypted-locked": "an S3 state backend must be encrypted and use a lock file",
   "sns-encrypted": "SNS topics must be encrypted with a KMS key",
+  "sns-tls-only":
+    "SNS topics must refuse requests not made over TLS: a topic policy that denies aws:SecureTransport = false (cdk-nag AwsSolutions-SNS3)",
+  "default-sg-closed":
+    "each VPC's default security group must be managed with no rules, so nothing attached to it by default is reachable (FSBP EC2.2)",
 } as const;
 export type PolicyRule = keyof typeof POLICY_RULES;
 
@@ -122,6 +140,7 @@ export class PolicyChecks implements IAspect {
   }
 
   visit(node: IConstruct): void {
+    if (node instanceof TerraformStack) this.checkStack(node);
     if (node instanceof TerraformResource) this.checkResource(node, resourceAttributes(node));
     else if (node instanceof AwsProvider) this.checkProvider(node);
     else if (node instanceof TerraformBackend) this.checkBackend(node);
@@ -167,6 +186,63 @@ export class PolicyChecks implements IAspect {
       case "aws_sns_topic":
         if (!a.kms_master_key_id) this.report(node, "sns-encrypted", "set kms_master_key_id");
         return;
+      case "aws_autoscaling_group":
+        return this.checkGroupTags(node, a);
+    }
+  }
+
+  /**
+   * Rules about what a stack lacks: a topic without a TLS-only policy, a VPC whose default
+   * security group is left as AWS made it. References are compared as Terraform resolves them.
+   */
+  private checkStack(stack: TerraformStack): void {
+    const all = stack.node.findAll();
+    const resolve = (value: unknown): unknown =>
+      Tokenization.resolve(value, {
+        scope: stack,
+        preparing: false,
+        resolver: new DefaultTokenResolver(new StringConcat()),
+      });
+    const ref = (value: unknown) => JSON.stringify(resolve(value));
+    const denyingPlainText = new Set(
+      all
+        .filter((c): c is SnsTopicPolicy => c instanceof SnsTopicPolicy)
+        // Parsed before resolving: a reference such as element(split(":", ...)) would put raw
+        // quotes into the JSON text; unresolved, it is an opaque token string.
+        .filter((p) => deniesInsecureTransport(p.policyInput))
+        .map((p) => ref(p.arnInput)),
+    );
+    for (const topic of all.filter((c): c is SnsTopic => c instanceof SnsTopic)) {
+      if (!denyingPlainText.has(ref(topic.arn))) {
+        this.report(
+          topic,
+          "sns-tls-only",
+          "add an aws_sns_topic_policy denying sns:* when aws:SecureTransport is false",
+        );
+      }
+    }
+    const closed = new Set(
+      all
+        .filter((c): c is DefaultSecurityGroup => c instanceof DefaultSecurityGroup)
+        .filter((g) => asArray(resolve(g.ingressInput) as unknown[]).length === 0)
+        .filter((g) => asArray(resolve(g.egressInput) as unknown[]).length === 0)
+        .map((g) => ref(g.vpcIdInput)),
+    );
+    for (const vpc of all.filter((c): c is Vpc => c instanceof Vpc)) {
+      if (!closed.has(ref(vpc.id))) {
+        this.report(vpc, "default-sg-closed", "add an aws_default_security_group for it with no ingress or egress");
+      }
+    }
+  }
+
+  /** Provider default_tags do not reach an Auto Scaling group or what it launches. */
+  private checkGroupTags(node: TerraformResource, a: Attributes): void {
+    const tags = asArray(a.tag as Attributes[]);
+    const missing = REQUIRED_TAGS.filter(
+      (t) => !tags.some((tag) => tag.key === t && tag.value && isTrue(tag.propagate_at_launch)),
+    );
+    if (missing.length > 0) {
+      this.report(node, "required-tags", `tag blocks (propagated at launch) lack ${missing.join(", ")}`);
     }
   }
 
@@ -243,4 +319,24 @@ export class PolicyChecks implements IAspect {
     );
     if (missing.length > 0) this.report(node, "s3-backend-encrypted-locked", `set ${missing.join(" and ")}`);
   }
+}
+
+/** Whether a topic policy (JSON) denies every request made without TLS. */
+function deniesInsecureTransport(policy: unknown): boolean {
+  let document: { Statement?: unknown };
+  try {
+    document = typeof policy === "string" ? JSON.parse(policy) : (policy as { Statement?: unknown });
+  } catch {
+    return false;
+  }
+  return asArray(document?.Statement as Attributes[]).some((statement) => {
+    const condition = (statement.Condition as Record<string, Record<string, unknown>> | undefined)?.Bool;
+    const actions = asArray(statement.Action as string | string[]).map((a) => a.toLowerCase());
+    return (
+      statement.Effect === "Deny" &&
+      (statement.Principal === "*" || JSON.stringify(statement.Principal) === '{"AWS":"*"}') &&
+      (actions.includes("sns:*") || actions.includes("sns:publish")) &&
+      String(condition?.["aws:SecureTransport"]) === "false"
+    );
+  });
 }

@@ -27,6 +27,8 @@ export const MONITORING_ADDRESSES = [
   "aws_kms_key.monitoring_topics_key",
   "aws_sns_topic.monitoring_alerts",
   "aws_sns_topic.monitoring_critical",
+  "aws_sns_topic_policy.monitoring_alerts_policy",
+  "aws_sns_topic_policy.monitoring_critical_policy",
   "aws_sns_topic_subscription.monitoring_critical_https",
 ];
 
@@ -43,6 +45,7 @@ export const SINGLE_INSTANCE_ADDRESSES = [
   "aws_iam_role_policy_attachment.proxy_template_role_cloudwatch",
   "aws_iam_role_policy_attachment.proxy_template_role_ssm",
   "aws_instance.proxy",
+  "aws_default_security_group.vpc_default_sg",
   "aws_internet_gateway.vpc_igw",
   "aws_launch_template.proxy_template",
   "aws_route.vpc_public_internet",
@@ -70,6 +73,7 @@ const LOAD_BALANCED_ONCE = [
   "aws_iam_role_policy.proxy_template_role_tag_self",
   "aws_iam_role_policy_attachment.proxy_template_role_cloudwatch",
   "aws_iam_role_policy_attachment.proxy_template_role_ssm",
+  "aws_default_security_group.vpc_default_sg",
   "aws_internet_gateway.vpc_igw",
   "aws_launch_template.proxy_template",
   "aws_lb.proxy_nlb",

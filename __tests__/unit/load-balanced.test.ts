@@ -247,8 +247,9 @@ describe("load-balanced architecture", () => {
     const perZone = resourceAddresses(prod.json).filter((a) => /us_east_1[abc]/.test(a));
     expect(perZone).toHaveLength(3 * 9);
     // ... plus the ingress name's A record (a multi-zone NLB needs one); the two scaling
-    // policies are gone (a fixed group) and the drain's hook and permission came.
-    expect(resourceAddresses(prod.json).filter((a) => !a.includes(".monitoring_"))).toHaveLength(45);
+    // policies are gone (a fixed group), the drain's hook and permission and the emptied
+    // default security group came.
+    expect(resourceAddresses(prod.json).filter((a) => !a.includes(".monitoring_"))).toHaveLength(46);
     expect(resourceAddresses(prod.json)).toContain("aws_route53_record.dns");
   });
 });

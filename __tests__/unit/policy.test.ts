@@ -9,7 +9,11 @@ import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SecurityGroupRule } from "@cdktf/provider-aws/lib/security-group-rule";
+import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
+import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
+import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { environments } from "../../config/environments";
 import { buildApp } from "../../main";
@@ -38,6 +42,27 @@ function synthWith(build: (stack: TerraformStack) => void, providerTags: Record<
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
+}
+
+/** A topic (encrypted unless told) with the policy the sns-tls-only rule asks for (or `statements`). */
+function topicWithPolicy(scope: Construct, statements?: unknown[], encrypted = true): SnsTopic {
+  const topic = new SnsTopic(scope, "topic", { name: "t", kmsMasterKeyId: encrypted ? "alias/k" : undefined });
+  new SnsTopicPolicy(scope, "topic-policy", {
+    arn: topic.arn,
+    policy: JSON.stringify({
+      Version: "2012-10-17",
+      Statement: statements ?? [
+        {
+          Effect: "Deny",
+          Principal: "*",
+          Action: "sns:*",
+          Resource: topic.arn,
+          Condition: { Bool: { "aws:SecureTransport": "false" } },
+        },
+      ],
+    }),
+  });
+  return topic;
 }
 
 const goodTemplate = (scope: Construct, id = "lt") =>
@@ -165,6 +190,39 @@ describe("policy checks", () => {
     );
   });
 
+  it("reject an SNS topic whose policy does not refuse requests without TLS (AwsSolutions-SNS3)", () => {
+    expect(synthWith((s) => new SnsTopic(s, "topic", { name: "t", kmsMasterKeyId: "alias/k" }))).toContain(
+      "[sns-tls-only] at aws_sns_topic.topic",
+    );
+    const allowOnly = [{ Effect: "Allow", Principal: { AWS: "*" }, Action: "SNS:Publish", Resource: "*" }];
+    expect(synthWith((s) => topicWithPolicy(s, allowOnly))).toContain("[sns-tls-only] at aws_sns_topic.topic");
+    expect(synthWith((s) => topicWithPolicy(s))).toBe("");
+  });
+
+  it("reject a VPC whose default security group is unmanaged or keeps a rule (FSBP EC2.2)", () => {
+    const vpc = (s: Construct) => new Vpc(s, "vpc", { cidrBlock: "10.9.0.0/16" });
+    expect(synthWith((s) => vpc(s))).toContain("[default-sg-closed] at aws_vpc.vpc");
+    const withRule = (s: Construct) =>
+      new DefaultSecurityGroup(s, "default-sg", {
+        vpcId: vpc(s).id,
+        ingress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["10.9.0.0/16"] }],
+      });
+    expect(synthWith(withRule)).toContain("[default-sg-closed] at aws_vpc.vpc");
+    expect(synthWith((s) => new DefaultSecurityGroup(s, "default-sg", { vpcId: vpc(s).id }))).toBe("");
+  });
+
+  it("reject an Auto Scaling group that does not propagate the project tags to its instances", () => {
+    const group = (tags: { key: string; value: string; propagateAtLaunch: boolean }[]) => (s: Construct) =>
+      new AutoscalingGroup(s, "asg", { minSize: 1, maxSize: 1, availabilityZones: ["us-east-1a"], tag: tags });
+    const projectTags = (propagate: boolean) =>
+      Object.entries(TAGS).map(([key, value]) => ({ key, value, propagateAtLaunch: propagate }));
+    expect(synthWith(group([{ key: "Name", value: "x", propagateAtLaunch: true }]))).toContain(
+      "[required-tags] at aws_autoscaling_group.asg: every taggable resource must carry Project, Environment and ManagedBy; tag blocks (propagated at launch) lack Project, Environment, ManagedBy",
+    );
+    expect(synthWith(group(projectTags(false)))).toContain("[required-tags] at aws_autoscaling_group.asg");
+    expect(synthWith(group(projectTags(true)))).toBe("");
+  });
+
   it("accept a suppression only with a written reason, and still report it", () => {
     // A one-word reason is refused where it is written, not silently accepted.
     const scratch = new TerraformStack(new App(), "reasons");
@@ -178,7 +236,7 @@ describe("policy checks", () => {
     const stack = new TerraformStack(app, "warned");
     new AwsProvider(stack, "aws", { region: "us-east-1", defaultTags: [{ tags: TAGS }] });
     Aspects.of(stack).add(new PolicyChecks({ sipPorts: [] }));
-    const topic = new SnsTopic(stack, "topic", { name: "t" });
+    const topic = topicWithPolicy(stack, undefined, false);
     suppressPolicy(topic, "sns-encrypted", "carries only public status pages, no call data");
     expect(() => app.synth()).not.toThrow();
     const warnings = topic.node.metadata.filter((m) => m.type === "@cdktf/warn").map((m) => String(m.data));

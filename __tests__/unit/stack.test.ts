@@ -12,6 +12,7 @@ const UNTAGGABLE = new Set([
   "aws_cloudwatch_dashboard",
   "aws_cloudwatch_log_metric_filter",
   "aws_sns_topic_subscription",
+  "aws_sns_topic_policy",
   "aws_route",
   "aws_route_table_association",
   "aws_eip_association",

@@ -124,6 +124,7 @@ const STYLES: Readonly<Record<string, Style>> = {
   aws_autoscaling_lifecycle_hook: { what: "drain hook (termination)", fill: "#fff3b0" },
   aws_launch_template: { what: "launch template (user-data)", fill: "#fff3b0" },
   aws_security_group: { what: "security group (Twilio ranges)", fill: "#e0e0e0" },
+  aws_default_security_group: { what: "default security group (emptied)", fill: "#e0e0e0" },
   aws_iam_role: { what: "IAM role (SSM, CloudWatch)", fill: "#e0e0e0" },
   aws_route53_record: { what: "DNS record", fill: "#d7c6ef" },
 };

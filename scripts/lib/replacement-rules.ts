@@ -42,6 +42,8 @@ export const FORCE_NEW: Readonly<Record<string, readonly string[]>> = {
   aws_internet_gateway: [],
   aws_kms_key: ["customer_master_key_spec", "key_usage", "multi_region", "custom_key_store_id", "xks_key_id"],
   aws_sns_topic: ["name", "name_prefix", "fifo_topic"],
+  aws_sns_topic_policy: ["arn"],
+  aws_default_security_group: ["vpc_id"],
   aws_sns_topic_subscription: ["topic_arn", "protocol", "endpoint"],
   aws_cloudwatch_log_group: ["name", "name_prefix"],
   aws_cloudwatch_log_metric_filter: ["name", "log_group_name"],
