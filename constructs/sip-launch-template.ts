@@ -202,6 +202,7 @@ export class SipLaunchTemplate extends Construct {
       tagSpecifications: [
         { resourceType: "instance", tags: launchTags },
         { resourceType: "volume", tags: launchTags },
+        { resourceType: "network-interface", tags: launchTags },
       ],
       tags,
     });

@@ -39,6 +39,8 @@ export const POLICY_RULES = {
 export type PolicyRule = keyof typeof POLICY_RULES;
 
 export const REQUIRED_TAGS = PROJECT_TAG_NAMES;
+/** What an instance launched from a template creates, each needing its own tag_specifications. */
+const LAUNCHED_RESOURCE_TYPES = ["instance", "volume", "network-interface"];
 const MIN_REASON_LENGTH = 20;
 const SUPPRESSION_KEY = "sip-proxy:policy-suppression";
 const VIOLATION_KEY = "sip-proxy:policy-violation";
@@ -268,8 +270,14 @@ export class PolicyChecks implements IAspect {
         );
       }
     }
-    if (asArray(a.tag_specifications as Attributes[]).length === 0) {
-      this.report(node, "required-tags", "launched instances and volumes get no tags (no tag_specifications)");
+    const tagged = asArray(a.tag_specifications as Attributes[]).map((spec) => spec.resource_type);
+    const untagged = LAUNCHED_RESOURCE_TYPES.filter((type) => !tagged.includes(type));
+    if (untagged.length > 0) {
+      this.report(
+        node,
+        "required-tags",
+        `launched ${untagged.join(", ")} get no tags (no tag_specifications for them)`,
+      );
     }
   }
 

@@ -26,7 +26,10 @@ function synthImdsV1(env: Record<string, string>): { error: unknown; stackWritte
     Aspects.of(stack).add(new PolicyChecks({ sipPorts: [5060] }));
     new LaunchTemplate(stack, "lt", {
       metadataOptions: { httpTokens: "optional" },
-      tagSpecifications: [{ resourceType: "instance", tags: TAGS }],
+      tagSpecifications: ["instance", "volume", "network-interface"].map((resourceType) => ({
+        resourceType,
+        tags: TAGS,
+      })),
     });
     let error: unknown;
     try {

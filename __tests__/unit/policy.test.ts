@@ -24,6 +24,7 @@ const TAGS = { Project: "sip-proxy", Environment: "test", ManagedBy: "cdktf" };
 const GOOD_TAG_SPECS = [
   { resourceType: "instance", tags: TAGS },
   { resourceType: "volume", tags: TAGS },
+  { resourceType: "network-interface", tags: TAGS },
 ];
 
 /** Synthesizes one stack with the policy aspect; returns the error message, or "" if it passed. */
@@ -172,6 +173,17 @@ describe("policy checks", () => {
         }),
     );
     expect(error).toContain("[required-tags] at aws_launch_template.lt");
+    // Tagged instances and volumes, but network interfaces left out.
+    const noInterfaces = synthWith(
+      (s) =>
+        new LaunchTemplate(s, "lt", {
+          metadataOptions: { httpTokens: "required" },
+          tagSpecifications: GOOD_TAG_SPECS.filter((spec) => spec.resourceType !== "network-interface"),
+        }),
+    );
+    expect(noInterfaces).toContain(
+      "[required-tags] at aws_launch_template.lt: every taggable resource must carry Project, Environment and ManagedBy; launched network-interface get no tags",
+    );
   });
 
   it("reject an S3 backend without encryption or locking", () => {

@@ -54,7 +54,7 @@ describe("SipProxyStack", () => {
   it("tags instances and volumes launched from the template, which default tags do not reach", () => {
     const template = Object.values(resourcesOf(dev.json, "aws_launch_template"))[0];
     const specs = template.tag_specifications as Array<{ resource_type: string; tags: Record<string, string> }>;
-    expect(specs.map((s) => s.resource_type)).toEqual(["instance", "volume"]);
+    expect(specs.map((s) => s.resource_type)).toEqual(["instance", "volume", "network-interface"]);
     for (const spec of specs) {
       expect(spec.tags).toMatchObject({
         Project: "sip-proxy",
