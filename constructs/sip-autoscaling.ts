@@ -14,6 +14,7 @@ import { SipSecurityGroup } from "./sip-security-group";
 import { ConstructError } from "./construct-error";
 import { NLB_TARGET_HEALTH } from "../config/aws-network";
 import { alarmNameFor, ROLLBACK_ALARM_IDS } from "./monitoring";
+import { suppressPolicy } from "../stacks/policy";
 
 /** A TCP connect to the port Kamailio serves (config/aws-network.ts says why these timers). */
 function targetHealthCheck(port: number) {
@@ -137,9 +138,19 @@ export class SipAutoscaling extends Construct {
       // Twilio may send any request of a dialog to any address of the advertised name, and
       // after a zone's loss to another zone's: every address must reach every instance.
       enableCrossZoneLoadBalancing: props.publicSubnets.length > 1,
+      // Like the Elastic IPs it holds (FSBP ELB.6): off only when the environment says it is
+      // being torn down on purpose (allowElasticIpDestroy).
+      enableDeletionProtection: props.protectAddresses ?? true,
       tags: { Name: props.namePrefix },
       dependsOn: props.internetGateway ? [props.internetGateway] : undefined,
     });
+    if (props.protectAddresses === false) {
+      suppressPolicy(
+        this.loadBalancer,
+        "nlb-deletion-protection",
+        "the environment sets allowElasticIpDestroy: it is being torn down on purpose",
+      );
+    }
 
     this.targetGroup = new LbTargetGroup(this, "targets", {
       // The port and protocol force a new target group, which the listener still uses while

@@ -33,6 +33,8 @@ export const POLICY_RULES = {
   "sns-encrypted": "SNS topics must be encrypted with a KMS key",
   "sns-tls-only":
     "SNS topics must refuse requests not made over TLS: a topic policy that denies aws:SecureTransport = false (cdk-nag AwsSolutions-SNS3)",
+  "nlb-deletion-protection":
+    "load balancers must have deletion protection, as the Elastic IPs Twilio dials sit on them (FSBP ELB.6)",
   "default-sg-closed":
     "each VPC's default security group must be managed with no rules, so nothing attached to it by default is reachable (FSBP EC2.2)",
 } as const;
@@ -190,6 +192,10 @@ export class PolicyChecks implements IAspect {
         return;
       case "aws_autoscaling_group":
         return this.checkGroupTags(node, a);
+      case "aws_lb":
+        if (!isTrue(a.enable_deletion_protection))
+          this.report(node, "nlb-deletion-protection", "set enable_deletion_protection = true");
+        return;
     }
   }
 

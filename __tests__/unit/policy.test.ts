@@ -6,6 +6,7 @@ import { Construct } from "constructs";
 import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SecurityGroupRule } from "@cdktf/provider-aws/lib/security-group-rule";
@@ -209,6 +210,13 @@ describe("policy checks", () => {
     const allowOnly = [{ Effect: "Allow", Principal: { AWS: "*" }, Action: "SNS:Publish", Resource: "*" }];
     expect(synthWith((s) => topicWithPolicy(s, allowOnly))).toContain("[sns-tls-only] at aws_sns_topic.topic");
     expect(synthWith((s) => topicWithPolicy(s))).toBe("");
+  });
+
+  it("reject a load balancer without deletion protection (FSBP ELB.6)", () => {
+    const lb = (protect: boolean) => (s: Construct) =>
+      new Lb(s, "nlb", { loadBalancerType: "network", subnets: ["subnet-1"], enableDeletionProtection: protect });
+    expect(synthWith(lb(false))).toContain("[nlb-deletion-protection] at aws_lb.nlb");
+    expect(synthWith(lb(true))).toBe("");
   });
 
   it("reject a VPC whose default security group is unmanaged or keeps a rule (FSBP EC2.2)", () => {
