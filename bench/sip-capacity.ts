@@ -32,7 +32,6 @@ const LOGGING_TEXT: Record<Logging, string> = {
   "journal-default-limit": "syslog → journald (default rate limit) → journalctl → file, the old path",
   stderr: "stderr appended to a file",
 };
-const STATS_ARGS = SIPP_STATS_ARGS;
 
 interface StepResult {
   rate: number;
@@ -148,7 +147,7 @@ async function runStep(
       calls: callsPerCaller * callers * 2,
       trace: false,
       timeoutSeconds: timeoutSeconds + 10,
-      extraArgs: [...STATS_ARGS, "-max_recv_loops", "10000", "-max_sched_loops", "10000"],
+      extraArgs: [...SIPP_STATS_ARGS, "-max_recv_loops", "10000", "-max_sched_loops", "10000"],
     });
     const uacs: RunningSipp[] = [];
     for (let i = 0; i < callers; i++) {
@@ -162,7 +161,7 @@ async function runStep(
           trace: false,
           timeoutSeconds,
           extraArgs: [
-            ...STATS_ARGS,
+            ...SIPP_STATS_ARGS,
             "-trace_rtt",
             "-rtt_freq",
             "1",

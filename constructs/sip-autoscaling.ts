@@ -14,7 +14,6 @@ import { SipSecurityGroup } from "./sip-security-group";
 import { ConstructError } from "./construct-error";
 import { NLB_TARGET_HEALTH } from "../config/aws-network";
 import { alarmNameFor, ROLLBACK_ALARM_IDS } from "./monitoring";
-import { suppressPolicy } from "../stacks/policy";
 
 /** A TCP connect to the port Kamailio serves (config/aws-network.ts says why these timers). */
 function targetHealthCheck(port: number) {
@@ -144,13 +143,6 @@ export class SipAutoscaling extends Construct {
       tags: { Name: props.namePrefix },
       dependsOn: props.internetGateway ? [props.internetGateway] : undefined,
     });
-    if (props.protectAddresses === false) {
-      suppressPolicy(
-        this.loadBalancer,
-        "nlb-deletion-protection",
-        "the environment sets allowElasticIpDestroy: it is being torn down on purpose",
-      );
-    }
 
     this.targetGroup = new LbTargetGroup(this, "targets", {
       // The port and protocol force a new target group, which the listener still uses while

@@ -11,7 +11,7 @@ import { SipInstance } from "../constructs/sip-instance";
 import { Vpc } from "../constructs/vpc";
 import { projectTags } from "../config/names";
 import { nodeSettingsFor } from "../config/node-settings";
-import { PolicyChecks } from "./policy";
+import { PolicyChecks, suppressPolicy } from "./policy";
 import { ReadableAddressStack } from "./unique-addresses";
 
 /**
@@ -100,6 +100,13 @@ export class SipProxyStack extends ReadableAddressStack {
         maxSize: loadBalancing.max,
         healthCheckGraceSeconds: loadBalancing.healthCheckGraceSeconds,
       });
+      if (cfg.allowElasticIpDestroy) {
+        suppressPolicy(
+          proxies.loadBalancer,
+          "nlb-deletion-protection",
+          "the environment sets allowElasticIpDestroy: it is being torn down on purpose",
+        );
+      }
       const nlbIps = proxies.nlbElasticIps.map((eip) => eip.publicIp);
       const address = this.dnsRecord(cfg, nlbIps) ?? nlbIps[0];
       this.loadBalancedOutputs(cfg, proxies, vpc, address);

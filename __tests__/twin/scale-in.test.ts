@@ -7,7 +7,7 @@ import { drainSettingsFor } from "../../config/drain";
 import { finalStats, SIPP_STATS_ARGS, startSipp } from "../../lab/sipp";
 import { startTwinDrain, type TwinDrain } from "../../lab/twin/drain";
 import { TWIN_ADDRESSES } from "../../lab/twin/network";
-import type { Rig } from "../../lab/twin/rig";
+import { waitUntilInService, type Rig } from "../../lab/twin/rig";
 import { sleep, useRig } from "./rig-helpers";
 
 jest.setTimeout(90000);
@@ -122,16 +122,6 @@ describe("scale-in on the load-balanced twin (staging) under a steady call rate"
   });
 });
 
-/** Waits until every registered target is healthy and takes new flows. */
-async function inService(rig: Rig, addresses: string[]): Promise<void> {
-  const health = rig.twin.health!;
-  const deadline = Date.now() + 15000;
-  while (!addresses.every((a) => health.status(a) === "healthy" && health.inService().includes(a))) {
-    if (Date.now() > deadline) throw new Error(`not in service: ${addresses.join(", ")}`);
-    await sleep(50);
-  }
-}
-
 // An instance refresh of a two-instance group: two new instances (2, 3) replace the old (0, 1).
 describe("an instance refresh on the load-balanced twin (staging) under a steady call rate", () => {
   const rig = useRig("load-balanced", "staging", "strict", { instances: 4, registered: 2 });
@@ -151,7 +141,7 @@ describe("an instance refresh on the load-balanced twin (staging) under a steady
     try {
       report.launchBeforeTerminate = await underLoad(rig(), async () => {
         for (const { privateIp } of [new2, new3]) rig().twin.health!.register(privateIp);
-        await inService(rig(), [new2.privateIp, new3.privateIp]);
+        await waitUntilInService(rig().twin, [new2.privateIp, new3.privateIp]);
         await Promise.all([0, 1].map((index) => scaleIn(rig(), index, drains[index])));
       });
     } finally {
@@ -175,7 +165,7 @@ describe("the same refresh as configured before: min healthy 50 %, terminate bef
       ] as const) {
         await scaleIn(rig(), index, undefined);
         rig().twin.health!.register(replacement.privateIp);
-        await inService(rig(), [replacement.privateIp]);
+        await waitUntilInService(rig().twin, [replacement.privateIp]);
       }
     });
     expect(report.terminateBeforeLaunch.attempted).toBe(LOAD.calls);

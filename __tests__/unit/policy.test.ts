@@ -219,6 +219,24 @@ describe("policy checks", () => {
     expect(synthWith(lb(true))).toBe("");
   });
 
+  it("let a load-balanced environment that allows Elastic IP destroy synthesize without deletion protection, with a warning", () => {
+    const outdir = mkdtempSync(join(tmpdir(), "policy-teardown-"));
+    try {
+      const { app } = buildApp([{ ...loadBalancedInput, allowElasticIpDestroy: true }], outdir);
+      expect(() => app.synth()).not.toThrow();
+      const warnings = app.node
+        .findAll()
+        .flatMap((c) => c.node.metadata.filter((m) => m.type === "@cdktf/warn").map((m) => String(m.data)));
+      expect(warnings).toContainEqual(
+        expect.stringMatching(
+          /^Policy "nlb-deletion-protection" suppressed for aws_lb\.proxy_nlb: the environment sets allowElasticIpDestroy/,
+        ),
+      );
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
   it("reject a VPC whose default security group is unmanaged or keeps a rule (FSBP EC2.2)", () => {
     const vpc = (s: Construct) => new Vpc(s, "vpc", { cidrBlock: "10.9.0.0/16" });
     expect(synthWith((s) => vpc(s))).toContain("[default-sg-closed] at aws_vpc.vpc");

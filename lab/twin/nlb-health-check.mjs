@@ -72,6 +72,7 @@ function check(target) {
 async function round() {
   const registered = targets.filter((t) => t.registered);
   const results = await Promise.all(registered.map(check));
+  const turnedUnhealthy = [];
   let changed = false;
   registered.forEach((target, i) => {
     const ok = results[i];
@@ -84,12 +85,13 @@ async function round() {
     if (next !== target.status) {
       target.status = next;
       changed = true;
+      if (next === "unhealthy") turnedUnhealthy.push(target.address);
       out({ event: "health", target: target.address, status: next });
     }
   });
   if (changed) {
     apply();
-    for (const target of registered) if (target.status === "unhealthy") cutFlows(target.address);
+    turnedUnhealthy.forEach(cutFlows);
   }
 }
 

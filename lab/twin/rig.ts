@@ -30,23 +30,29 @@ export interface CallResult {
 }
 
 /**
- * Waits until every target has passed a health check since `since` (when its proxy was up),
- * is healthy and takes new flows: a call placed earlier could see its flow moved when the
- * NLB's view of the targets changes.
+ * Waits until each of `addresses` (every registered target unless told) is healthy and takes
+ * new flows; with `since`, it must also have passed a health check since then (its proxy was
+ * restarted). A call placed earlier could see its flow moved when the NLB's view changes.
  */
-async function allInService(twin: NetworkTwin, since: number): Promise<void> {
+export async function waitUntilInService(
+  twin: NetworkTwin,
+  addresses?: readonly string[],
+  since?: number,
+): Promise<void> {
   const health = twin.health;
   if (!health) return;
   const ready = () => {
-    const registered = health.registered();
+    const wanted = addresses ?? health.registered();
+    const passedSince = (address: string) =>
+      since === undefined ||
+      health.events().some((e) => e.event === "check" && e.target === address && e.ok && e.at >= since);
     return (
-      registered.length > 0 &&
-      registered.every(
+      wanted.length > 0 &&
+      wanted.every(
         (address) =>
-          health.status(address) === "healthy" &&
-          health.events().some((e) => e.event === "check" && e.target === address && e.ok && e.at >= since),
+          health.status(address) === "healthy" && health.inService().includes(address) && passedSince(address),
       ) &&
-      health.inService().length === registered.length
+      (addresses !== undefined || health.inService().length === wanted.length)
     );
   };
   const deadline = Date.now() + 15000;
@@ -91,7 +97,7 @@ export class Rig {
       started.push(destination);
       const proxies = await startTwinProxies(twin, cfg, { destination: destinationEdge });
       started.push(proxies);
-      await allInService(twin, Date.now());
+      await waitUntilInService(twin, undefined, Date.now());
       return new Rig(twin, cfg, source, destination, proxies);
     } catch (error) {
       await Promise.all(started.map((s) => s.stop()));
@@ -107,7 +113,7 @@ export class Rig {
   async restartProxies(undo: readonly TwinFix[] = []): Promise<void> {
     await this.proxies.stop();
     this.proxies = await startTwinProxies(this.twin, this.cfg, { destination: destinationEdge, undo });
-    await allInService(this.twin, Date.now());
+    await waitUntilInService(this.twin, undefined, Date.now());
   }
 
   /**
