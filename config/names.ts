@@ -15,7 +15,16 @@ export function projectTags(environment: string): Record<(typeof PROJECT_TAG_NAM
   return { Project: "sip-proxy", Environment: environment, ManagedBy: "cdktf" };
 }
 
+/** What every log group name of an environment starts with (the logs key admits only these). */
+export function logGroupPrefix(environment: string): string {
+  return `/sip-proxy/${environment}/`;
+}
+
 /** Where the instances' log files go; the user-data's CloudWatch agent config uses the same names. */
-export function logGroupNames(environment: string): { kamailio: string; setup: string } {
-  return { kamailio: `/sip-proxy/${environment}/kamailio`, setup: `/sip-proxy/${environment}/setup` };
+export function logGroupNames(environment: string): { kamailio: string; setup: string; flowLogs: string } {
+  return {
+    kamailio: `${logGroupPrefix(environment)}kamailio`,
+    setup: `${logGroupPrefix(environment)}setup`,
+    flowLogs: `${logGroupPrefix(environment)}vpc-flow-logs`,
+  };
 }

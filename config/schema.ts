@@ -86,7 +86,11 @@ const HINTS: Record<string, string> = {
   allowElasticIpDestroy: "use true or false",
   account: 'use a short lowercase label for the AWS account, e.g. "prod"',
   "monitoring.alertEmails": 'list email addresses, e.g. ["voice-oncall@example.com"]',
-  "monitoring.logRetentionDays": `use one of ${LOG_RETENTION_DAYS.join(", ")}`,
+  "monitoring.logRetentionDays":
+    "give days per log group, e.g. { kamailio: 14, setup: 30, flowLogs: 14 } (a single number is no longer accepted)",
+  "monitoring.logRetentionDays.kamailio": `use one of ${LOG_RETENTION_DAYS.join(", ")}`,
+  "monitoring.logRetentionDays.setup": `use one of ${LOG_RETENTION_DAYS.join(", ")}`,
+  "monitoring.logRetentionDays.flowLogs": `use one of ${LOG_RETENTION_DAYS.join(", ")}`,
   "monitoring.timeoutAlarmThreshold": "use a whole number of 408 replies per 5 minutes, e.g. 5",
   "monitoring.answerRateAlarmPercent": "use a percentage from 1 to 99, e.g. 40",
   "monitoring.answerRateMinInvites": "use a whole number of INVITEs per 5 minutes, e.g. 10",
@@ -184,15 +188,36 @@ const autoscalingSchema = z.strictObject({
   healthCheckGraceSeconds: z.number().int().min(60).max(1800).default(300),
 });
 
+const retentionDays = z
+  .number()
+  .int()
+  .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), "is not a retention CloudWatch Logs accepts");
+
 const monitoringSchema = z.strictObject({
   /** @default [] — alarms still fire and show in the console; nobody is emailed. */
   alertEmails: z.array(z.email()).default([]),
-  /** @default 30 */
+  /**
+   * Days each log group keeps its events; each default with its reason. Metrics the filters
+   * derive from them are kept by CloudWatch for 15 months regardless, so dashboards and
+   * alarms never need old log lines.
+   */
   logRetentionDays: z
-    .number()
-    .int()
-    .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), "is not a retention CloudWatch Logs accepts")
-    .default(30),
+    .strictObject({
+      /**
+       * @default 14 — SIPLOG lines carry Call-IDs and source addresses (no telephone numbers):
+       * personal data, kept no longer than it takes to look into a call someone reports
+       * (a week, with a week's margin).
+       */
+      kamailio: retentionDays.default(14),
+      /** @default 30 — boot and setup output, no call data; a month covers an instance's first refresh. */
+      setup: retentionDays.default(30),
+      /**
+       * @default 14 — rejected packets' addresses (scanners, a Twilio range the security
+       * group missed); the rejected-SIP metrics keep the trend.
+       */
+      flowLogs: retentionDays.default(14),
+    })
+    .default(() => ({ kamailio: 14, setup: 30, flowLogs: 14 })),
   /**
    * @default 5 — more 408s (destination silent) than this in 5 minutes pages critical: the
    * INC-979 signal, which went unnoticed for 1 h 43 min.

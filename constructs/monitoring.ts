@@ -1,6 +1,8 @@
 import { Construct } from "constructs";
-import { logGroupNames } from "../config/names";
-import { Fn, TerraformVariable } from "cdktf";
+import { logGroupNames, logGroupPrefix } from "../config/names";
+import { FLOW_LOG_METRICS } from "./flow-logs";
+import { accountAdministersKey } from "./iam-statements";
+import { TerraformVariable } from "cdktf";
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { CloudwatchLogMetricFilter } from "@cdktf/provider-aws/lib/cloudwatch-log-metric-filter";
@@ -34,8 +36,14 @@ export interface MonitoringProps {
   readonly target: MonitoredTarget;
   /** Subscribed to both topics. @default [] */
   readonly alertEmails?: readonly string[];
-  /** @default 30 */
-  readonly logRetentionDays?: number;
+  /**
+   * The account the stack deploys to, from a resource that does not depend on these keys
+   * (the VPC's owner_id): the log groups' key policy names it, so taking it from a log
+   * group's ARN would be a cycle, and a data source would need credentials at plan time.
+   */
+  readonly accountId: string;
+  /** Days each log group keeps events (config/schema.ts gives the defaults and why). */
+  readonly logRetentionDays: { readonly kamailio: number; readonly setup: number; readonly flowLogs: number };
   /** 408s per 5 minutes above which the critical alarm fires. @default 5 */
   readonly timeoutAlarmThreshold?: number;
   /** Answered share of new INVITEs (percent) below which the answer-rate alarm fires. @default 40 */
@@ -102,7 +110,13 @@ export const filterPattern = (terms: readonly string[]) => terms.map((t) => `"${
 export class Monitoring extends Construct {
   readonly alertsTopic: SnsTopic;
   readonly criticalTopic: SnsTopic;
-  readonly logGroups: { readonly kamailio: CloudwatchLogGroup; readonly setup: CloudwatchLogGroup };
+  readonly logGroups: {
+    readonly kamailio: CloudwatchLogGroup;
+    readonly setup: CloudwatchLogGroup;
+    readonly flowLogs: CloudwatchLogGroup;
+  };
+  /** Encrypts every log group of the environment. */
+  readonly logsKey: KmsKey;
   readonly namespace: string;
   readonly dashboard: CloudwatchDashboard;
   readonly alarms: CloudwatchMetricAlarm[] = [];
@@ -116,23 +130,51 @@ export class Monitoring extends Construct {
     this.namespace = `SipProxy/${props.environment}`;
 
     const names = logGroupNames(props.environment);
+    const account = props.accountId;
+    // SIPLOG lines carry Call-IDs and source addresses: encrypted with the stack's own key.
+    // "CloudWatch Logs must have permission to use the KMS key ... the key policy ... allows
+    // logs.<region>.amazonaws.com", limited by the kms:EncryptionContext:aws:logs:arn
+    // condition to this environment's log groups (CloudWatch Logs user guide, "Encrypt log
+    // data in CloudWatch Logs using AWS KMS"; paraphrased).
+    this.logsKey = new KmsKey(this, "logs-key", {
+      description: `${props.namePrefix} log groups`,
+      enableKeyRotation: true,
+      deletionWindowInDays: 30,
+      tags: { Name: `${props.namePrefix}-logs` },
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          accountAdministersKey(account),
+          {
+            Sid: "CloudWatchLogsUsesForThisEnvironment",
+            Effect: "Allow",
+            Principal: { Service: `logs.${props.region}.amazonaws.com` },
+            Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            Resource: "*",
+            Condition: {
+              ArnLike: {
+                "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${props.region}:${account}:log-group:${logGroupPrefix(props.environment)}*`,
+              },
+            },
+          },
+        ],
+      }),
+    });
+    const logGroup = (id: string, name: string, retentionInDays: number, tag: string) =>
+      new CloudwatchLogGroup(this, id, {
+        name,
+        retentionInDays,
+        kmsKeyId: this.logsKey.arn,
+        tags: { Name: `${props.namePrefix}-${tag}` },
+      });
     this.logGroups = {
-      kamailio: new CloudwatchLogGroup(this, "kamailio-logs", {
-        name: names.kamailio,
-        retentionInDays: props.logRetentionDays ?? 30,
-        tags: { Name: `${props.namePrefix}-kamailio` },
-      }),
-      setup: new CloudwatchLogGroup(this, "setup-logs", {
-        name: names.setup,
-        retentionInDays: props.logRetentionDays ?? 30,
-        tags: { Name: `${props.namePrefix}-setup` },
-      }),
+      kamailio: logGroup("kamailio-logs", names.kamailio, props.logRetentionDays.kamailio, "kamailio"),
+      setup: logGroup("setup-logs", names.setup, props.logRetentionDays.setup, "setup"),
+      flowLogs: logGroup("flow-logs", names.flowLogs, props.logRetentionDays.flowLogs, "vpc-flow-logs"),
     };
 
     // CloudWatch alarms cannot publish to topics encrypted with the AWS-managed SNS key, so
-    // the topics get a key whose policy admits CloudWatch. The account id comes from a log
-    // group's ARN: a data source would need AWS credentials at plan time.
-    const account = Fn.element(Fn.split(":", this.logGroups.kamailio.arn), 4);
+    // the topics get a key whose policy admits CloudWatch.
     const key = new KmsKey(this, "topics-key", {
       description: `${props.namePrefix} alert topics`,
       enableKeyRotation: true,
@@ -141,13 +183,7 @@ export class Monitoring extends Construct {
       policy: JSON.stringify({
         Version: "2012-10-17",
         Statement: [
-          {
-            Sid: "AccountAdministers",
-            Effect: "Allow",
-            Principal: { AWS: `arn:aws:iam::${account}:root` },
-            Action: "kms:*",
-            Resource: "*",
-          },
+          accountAdministersKey(account),
           {
             Sid: "CloudWatchAlarmsPublish",
             Effect: "Allow",
@@ -252,6 +288,7 @@ export class Monitoring extends Construct {
 
     this.sipAlarms();
     this.bannedSourcesAlarm();
+    this.twilioRejectsAlarm();
     if (props.target.kind === "single") this.singleInstanceAlarms(props.target.instanceId);
     else this.loadBalancedAlarms(props.target);
     this.dashboard = this.buildDashboard();
@@ -274,6 +311,21 @@ export class Monitoring extends Construct {
     });
     this.alarms.push(alarm);
     return alarm;
+  }
+
+  /** Fed by the flow logs' filter (constructs/flow-logs.ts). */
+  private twilioRejectsAlarm(): void {
+    this.alarm("twilio-sip-rejected", {
+      alarmDescription:
+        "The VPC rejected SIP packets from Twilio's signaling ranges: a security group or network ACL misses a Twilio address, and calls through that edge fail. Compare config/twilio.ts with Twilio's published signaling IPs; the records are in the vpc-flow-logs log group.",
+      namespace: this.namespace,
+      metricName: FLOW_LOG_METRICS.rejectedTwilioSip,
+      statistic: "Sum",
+      period: 300,
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: "GreaterThanThreshold",
+    });
   }
 
   private sipAlarms(): void {

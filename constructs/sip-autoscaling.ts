@@ -71,7 +71,10 @@ export const TARGET_GROUP_NAME_PREFIX = { sip: "sip-", tls: "tls-" } as const;
  * group to watch. Health checks are TCP (NLB cannot health-check UDP).
  */
 export class SipAutoscaling extends Construct {
+  /** The instances' group: SIP from the NLB's group only. */
   readonly securityGroup: SecurityGroup;
+  /** The NLB's group: SIP from Twilio's ranges, out to the VPC on the SIP ports. */
+  readonly nlbSecurityGroup: SecurityGroup;
   readonly nlbElasticIps: readonly Eip[];
   readonly loadBalancer: Lb;
   readonly targetGroup: LbTargetGroup;
@@ -103,16 +106,34 @@ export class SipAutoscaling extends Construct {
       );
     }
 
-    // The NLB preserves client addresses, so Twilio's ranges still apply; health checks and
-    // forwarded traffic also arrive from the NLB's addresses inside the VPC.
+    // Twilio's ranges are checked where the traffic enters: the NLB's own security group. It
+    // can only be given when the NLB is created ("If you create a Network Load Balancer without
+    // associating any security groups, you can't associate them with the load balancer later
+    // on", ELB, NLB security groups): see README "Security" for an NLB made before it existed.
+    this.nlbSecurityGroup = new SipSecurityGroup(this, "nlb-sg", {
+      namePrefix: props.namePrefix,
+      role: "nlb",
+      vpcId: props.vpcId,
+      description: "SIP proxy NLB: SIP from Twilio's signaling ranges; out to the proxies only",
+      port,
+      sipSources: [{ label: "Twilio signaling ranges", cidrs: props.allowedSipCidrs }],
+      tlsPort: props.tlsPort,
+      egressCidr: props.vpcCidr,
+    }).securityGroup;
+    // The instances admit SIP from the NLB's group only: "Referencing the security group
+    // associated with your Network Load Balancer in the security groups associated with your
+    // targets ensures that your targets accept traffic from your Network Load Balancer even
+    // if you enable client IP preservation" (same page). Health checks come from it too.
     this.securityGroup = new SipSecurityGroup(this, "sg", {
       namePrefix: props.namePrefix,
       vpcId: props.vpcId,
-      description: "SIP proxy behind NLB: SIP from Twilio (client IP preserved) and the VPC (health checks)",
+      description: "SIP proxy behind NLB: SIP and health checks from the NLB's security group only",
       port,
       sipSources: [
-        { label: "Twilio signaling ranges", cidrs: props.allowedSipCidrs },
-        { label: "the VPC (NLB health checks)", cidrs: [props.vpcCidr] },
+        {
+          label: "the NLB (Twilio ranges checked there, client IP preserved)",
+          securityGroupId: this.nlbSecurityGroup.id,
+        },
       ],
       tlsPort: props.tlsPort,
     }).securityGroup;
@@ -140,6 +161,7 @@ export class SipAutoscaling extends Construct {
       // Like the Elastic IPs it holds (FSBP ELB.6): off only when the environment says it is
       // being torn down on purpose (allowElasticIpDestroy).
       enableDeletionProtection: props.protectAddresses ?? true,
+      securityGroups: [this.nlbSecurityGroup.id],
       tags: { Name: props.namePrefix },
       dependsOn: props.internetGateway ? [props.internetGateway] : undefined,
     });

@@ -6,6 +6,7 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import { logGroupWriter } from "./iam-statements";
 import { renderNodeUserData, type ProxyNodeSettings } from "../templates/render";
 
 import { BOOT_TAGS, DEBIAN } from "../config/platform";
@@ -13,10 +14,12 @@ import { BOOT_TAGS, DEBIAN } from "../config/platform";
 /** Debian 13 amd64, resolved by EC2 at each launch, so no AWS data source is needed. */
 export const DEBIAN_13_IMAGE = `resolve:ssm:${DEBIAN.imageParameter}`;
 
-const MANAGED_POLICIES = {
-  ssm: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-  cloudwatch: "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
-} as const;
+/**
+ * What Session Manager documents for an instance profile. Kept whole (a written suppression
+ * of iam-no-managed-policies in the stack): a hand-scoped copy that misses one action loses
+ * shell access, which is how operators reach an instance at all.
+ */
+export const SSM_MANAGED_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
 
 /**
  * What both architectures' proxy constructs (SipInstance, SipAutoscaling) take in common:
@@ -58,6 +61,17 @@ export interface SipProxyNodesProps {
   readonly egress?: readonly ITerraformDependable[];
   /** An SSM parameter the nodes read at boot (the digest password). @default none */
   readonly secretParameter?: SecretParameterAccess;
+  /** Where the nodes run: their role's statements name this region and account, not `*`. */
+  readonly account: AccountScope;
+  /** Log groups the CloudWatch agent ships the nodes' log files to (the role may write only there). */
+  readonly logGroupNames: readonly string[];
+}
+
+/** A region of one AWS account. */
+export interface AccountScope {
+  readonly region: string;
+  /** The account id; a reference (e.g. the VPC's owner_id) when it is known only at apply. */
+  readonly id: string;
 }
 
 /** Read access to one SSM SecureString parameter, and nothing else of Parameter Store. */
@@ -99,6 +113,9 @@ export interface SipLaunchTemplateProps {
   readonly imageId?: string;
   /** An SSM parameter the instances read at boot. @default none */
   readonly secretParameter?: SecretParameterAccess;
+  readonly account: AccountScope;
+  /** The log groups the instances' CloudWatch agent writes to. */
+  readonly logGroupNames: readonly string[];
 }
 
 /**
@@ -108,6 +125,12 @@ export interface SipLaunchTemplateProps {
  */
 export class SipLaunchTemplate extends Construct {
   readonly role: IamRole;
+  /** The AWS managed policy Session Manager needs (suppressed with a reason by the stack). */
+  readonly ssmPolicy: IamRolePolicyAttachment;
+  /** Log shipping to the environment's groups; any stream in them (streams are instance ids). */
+  readonly shipLogsPolicy: IamRolePolicy;
+  /** Tagging itself at boot; any instance id, bounded by the Name tag and two tag keys. */
+  readonly tagSelfPolicy: IamRolePolicy;
   readonly instanceProfile: IamInstanceProfile;
   readonly launchTemplate: LaunchTemplate;
 
@@ -122,6 +145,8 @@ export class SipLaunchTemplate extends Construct {
       launchTags: props.launchTags,
       userData: renderNodeUserData(props.node, props.advertisedName ?? publicAddress),
       secretParameter: props.secretParameter,
+      account: props.account,
+      logGroupNames: props.logGroupNames,
     });
   }
 
@@ -136,12 +161,33 @@ export class SipLaunchTemplate extends Construct {
         Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
       }),
     });
-    for (const [name, arn] of Object.entries(MANAGED_POLICIES)) {
-      new IamRolePolicyAttachment(this, `role-${name}`, { role: this.role.name, policyArn: arn });
-    }
+    this.ssmPolicy = new IamRolePolicyAttachment(this, "role-ssm", {
+      role: this.role.name,
+      policyArn: SSM_MANAGED_POLICY,
+    });
+    // In place of CloudWatchAgentServerPolicy, which grants its logs actions on "*": the agent
+    // here only tails files into existing log groups (its config has no "metrics" section, so
+    // no cloudwatch:PutMetricData), and of that policy's actions it needs CreateLogStream,
+    // PutLogEvents and DescribeLogStreams ("CloudWatch agent ... IAM permissions", CloudWatch
+    // user guide; the managed policy's other actions create groups, set retention, read SSM
+    // configuration and X-Ray, none of which this agent does).
+    this.shipLogsPolicy = new IamRolePolicy(this, "role-ship-logs", {
+      name: "ship-logs-to-own-log-groups",
+      role: this.role.name,
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          logGroupWriter(
+            props.logGroupNames.map(
+              (name) => `arn:aws:logs:${props.account.region}:${props.account.id}:log-group:${name}`,
+            ),
+          ),
+        ],
+      }),
+    });
     // At boot each instance tags itself with the image and Kamailio version it runs: only
     // those two tag keys, and only on instances this template launched (their Name tag).
-    new IamRolePolicy(this, "role-tag-self", {
+    this.tagSelfPolicy = new IamRolePolicy(this, "role-tag-self", {
       name: "tag-self-with-boot-facts",
       role: this.role.name,
       policy: JSON.stringify({
@@ -150,7 +196,8 @@ export class SipLaunchTemplate extends Construct {
           {
             Effect: "Allow",
             Action: "ec2:CreateTags",
-            Resource: "arn:aws:ec2:*:*:instance/*",
+            // Instance ids are unknown until launch; the conditions bound it.
+            Resource: `arn:aws:ec2:${props.account.region}:${props.account.id}:instance/*`,
             Condition: {
               StringEquals: { "aws:ResourceTag/Name": props.namePrefix },
               "ForAllValues:StringEquals": { "aws:TagKeys": Object.values(BOOT_TAGS) },
@@ -159,7 +206,7 @@ export class SipLaunchTemplate extends Construct {
         ],
       }),
     });
-    if (props.secretParameter) this.allowReading(props.secretParameter);
+    if (props.secretParameter) this.allowReading(props.secretParameter, props.account);
     this.instanceProfile = new IamInstanceProfile(this, "profile", {
       name: awsName(this, "instanceProfile", `${props.namePrefix}-instance`),
       role: this.role.name,
@@ -208,12 +255,12 @@ export class SipLaunchTemplate extends Construct {
     });
   }
 
-  private allowReading(parameter: SecretParameterAccess): void {
+  private allowReading(parameter: SecretParameterAccess, account: AccountScope): void {
     const statements: object[] = [
       {
         Effect: "Allow",
         Action: "ssm:GetParameter",
-        Resource: `arn:aws:ssm:${parameter.region}:*:parameter${parameter.name}`,
+        Resource: `arn:aws:ssm:${parameter.region}:${account.id}:parameter${parameter.name}`,
       },
     ];
     if (parameter.keyArn) {

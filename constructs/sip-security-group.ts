@@ -1,11 +1,17 @@
 import { Construct } from "constructs";
 import { SecurityGroup, type SecurityGroupIngress } from "@cdktf/provider-aws/lib/security-group";
 
-export interface SipSource {
-  /** Who this is, for the rule description (shown in the console and in diffs). */
-  readonly label: string;
-  readonly cidrs: readonly string[];
-}
+/** Who may send SIP: address ranges, or members of another security group (the NLB's). */
+export type SipSource =
+  | {
+      /** Who this is, for the rule description (shown in the console and in diffs). */
+      readonly label: string;
+      readonly cidrs: readonly string[];
+    }
+  | { readonly label: string; readonly securityGroupId: string };
+
+const from = (source: SipSource) =>
+  "cidrs" in source ? { cidrBlocks: [...source.cidrs] } : { securityGroups: [source.securityGroupId] };
 
 export interface SipSecurityGroupProps {
   /** Prefix for the name and Name tag, e.g. `sip-proxy-dev`. */
@@ -23,6 +29,13 @@ export interface SipSecurityGroupProps {
   readonly tlsPort?: number;
   /** @default none — no port 22 rule; shell access is by SSM Session Manager. */
   readonly sshCidr?: string;
+  /**
+   * Where the group's members may send. @default everywhere — SIP to a DNS-named destination
+   * whose addresses change, DNS, apt, SSM
+   */
+  readonly egressCidr?: string;
+  /** Name part after the prefix, e.g. `sip` or `nlb`. @default "sip" */
+  readonly role?: string;
 }
 
 /**
@@ -40,7 +53,7 @@ export class SipSecurityGroup extends Construct {
         protocol,
         fromPort: props.port,
         toPort: props.port,
-        cidrBlocks: [...source.cidrs],
+        ...from(source),
       })),
     );
     if (props.tlsPort !== undefined) {
@@ -50,7 +63,7 @@ export class SipSecurityGroup extends Construct {
           protocol: "tcp",
           fromPort: props.tlsPort,
           toPort: props.tlsPort,
-          cidrBlocks: [...source.cidrs],
+          ...from(source),
         });
       }
     }
@@ -64,16 +77,30 @@ export class SipSecurityGroup extends Construct {
       });
     }
 
+    const role = props.role ?? "sip";
+    const egress = props.egressCidr
+      ? // A load balancer's group: only what it forwards, and its health checks, which "are
+        // subject to outbound rules, but not inbound rules" (ELB, NLB security groups).
+        [props.port, ...(props.tlsPort === undefined ? [] : [props.tlsPort])].flatMap((port) =>
+          (port === props.port ? (["udp", "tcp"] as const) : (["tcp"] as const)).map((protocol) => ({
+            description: `SIP over ${protocol.toUpperCase()} to the targets${port === props.port ? "" : " (TLS)"}, and health checks`,
+            protocol,
+            fromPort: port,
+            toPort: port,
+            cidrBlocks: [props.egressCidr!],
+          })),
+        )
+      : [{ description: "All outbound", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }];
     this.securityGroup = new SecurityGroup(this, "Default", {
       // A prefix, never a fixed name: create_before_destroy creates the replacement while the
       // old group still exists, and EC2 refuses a second group of the same name in a VPC
       // (InvalidGroup.Duplicate). Terraform appends a unique suffix to name_prefix.
-      namePrefix: `${props.namePrefix}-sip-`,
+      namePrefix: `${props.namePrefix}-${role}-`,
       description: props.description,
       vpcId: props.vpcId,
       ingress,
-      egress: [{ description: "All outbound", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }],
-      tags: { Name: `${props.namePrefix}-sip` },
+      egress,
+      tags: { Name: `${props.namePrefix}-${role}` },
       lifecycle: { createBeforeDestroy: true },
     });
   }

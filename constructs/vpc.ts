@@ -1,3 +1,4 @@
+import { DefaultNetworkAcl } from "@cdktf/provider-aws/lib/default-network-acl";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { Construct } from "constructs";
 import type { ITerraformDependable } from "cdktf";
@@ -40,6 +41,40 @@ export interface VpcProps {
    * @default true
    */
   readonly protectAddresses?: boolean;
+  /** The operator network allowed to SSH (the network ACL lets it through). @default none */
+  readonly sshCidr?: string;
+}
+
+/** Where a network ACL rule's traffic comes from, and what the rule does with it. */
+export interface NetworkAclRule {
+  readonly ruleNo: number;
+  readonly action: "allow" | "deny";
+  /** "tcp", "udp" or "-1" (all). */
+  readonly protocol: string;
+  readonly cidrBlock: string;
+  readonly fromPort: number;
+  readonly toPort: number;
+}
+
+/**
+ * The default network ACL's inbound rules. Network ACLs are stateless, so every reply the
+ * stacks need must be let in: a NAT gateway's return traffic arrives on whichever port from
+ * 1024 to 65535 it translated to ("NAT gateway uses ports 1024–65535", VPC user guide,
+ * network ACLs for NAT gateways), the instances' own connections on Linux ephemeral ports,
+ * and SIP on its port from Twilio. Port 22 is denied from anywhere but the operator network
+ * (FSBP EC2.21); 3389 is not, as a NAT gateway may pick it for a mapping, and a SIP mapping
+ * kept busy never idles out: one instance's calls to one destination would fail for good.
+ */
+export function defaultNetworkAclIngress(sshCidr?: string): NetworkAclRule[] {
+  const anywhere = "0.0.0.0/0";
+  return [
+    ...(sshCidr
+      ? [{ ruleNo: 90, action: "allow" as const, protocol: "tcp", cidrBlock: sshCidr, fromPort: 22, toPort: 22 }]
+      : []),
+    { ruleNo: 100, action: "deny", protocol: "tcp", cidrBlock: anywhere, fromPort: 22, toPort: 22 },
+    { ruleNo: 101, action: "deny", protocol: "udp", cidrBlock: anywhere, fromPort: 22, toPort: 22 },
+    { ruleNo: 200, action: "allow", protocol: "-1", cidrBlock: anywhere, fromPort: 0, toPort: 0 },
+  ];
 }
 
 /**
@@ -50,6 +85,8 @@ export interface VpcProps {
  */
 export class Vpc extends Construct {
   readonly vpc: AwsVpc;
+  /** The VPC's default network ACL, adopted: port 22 closed to all but the operator network. */
+  readonly defaultNetworkAcl: DefaultNetworkAcl;
   readonly publicSubnets: readonly Subnet[];
   readonly publicRouteTable: RouteTable;
   readonly privateSubnets: readonly Subnet[];
@@ -181,5 +218,16 @@ export class Vpc extends Construct {
       return subnet;
     });
     this.privateEgress = privateEgress;
+
+    // Adopted like the default security group. Every subnet here uses it, and is listed: the
+    // provider shows a subnet associated with the default ACL but not named in subnet_ids as
+    // a difference on every plan (aws_default_network_acl, "Managing Subnets").
+    this.defaultNetworkAcl = new DefaultNetworkAcl(this, "default-nacl", {
+      defaultNetworkAclId: this.vpc.defaultNetworkAclId,
+      subnetIds: [...this.publicSubnets, ...this.privateSubnets].map((subnet) => subnet.id),
+      ingress: defaultNetworkAclIngress(props.sshCidr),
+      egress: [{ ruleNo: 100, action: "allow", protocol: "-1", cidrBlock: "0.0.0.0/0", fromPort: 0, toPort: 0 }],
+      tags: { Name: `${props.namePrefix}-default` },
+    });
   }
 }

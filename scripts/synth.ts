@@ -9,7 +9,7 @@ import { buildApp } from "../main";
 import { ConfigError, environmentWarnings } from "../config/schema";
 import { ConstructError } from "../constructs/construct-error";
 import { installLockFiles } from "../stacks/lock-files";
-import { PolicyViolationError, synthesizeChecked } from "../stacks/policy";
+import { PolicyViolationError, policySuppressions, synthesizeChecked } from "../stacks/policy";
 import { PROJECT_ROOT } from "./lib/terraform";
 import { resourceAddresses, type StackJson } from "./lib/stack-json";
 import { stackNameFor } from "../config/names";
@@ -46,6 +46,15 @@ function main(): number {
       );
     }
     for (const warning of configs.flatMap(environmentWarnings)) console.error(`warning: ${warning}`);
+    const exceptions = policySuppressions(app);
+    for (const cfg of configs) {
+      const mine = exceptions.filter((e) => e.stack === cfg.stackName);
+      if (mine.length > 0) {
+        console.log(
+          `policy exceptions in ${cfg.stackName}, each with a written reason (README "Security"): ${mine.map((e) => `${e.rule} at ${e.where}`).join("; ")}`,
+        );
+      }
+    }
     console.log(`${configs.length} environment(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return 0;
   } catch (error) {

@@ -15,7 +15,9 @@ import {
   type App,
   type IAspect,
 } from "cdktf";
+import { DefaultNetworkAcl } from "@cdktf/provider-aws/lib/default-network-acl";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
+import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
@@ -37,6 +39,21 @@ export const POLICY_RULES = {
     "load balancers must have deletion protection, as the Elastic IPs Twilio dials sit on them (FSBP ELB.6)",
   "default-sg-closed":
     "each VPC's default security group must be managed with no rules, so nothing attached to it by default is reachable (FSBP EC2.2)",
+  "vpc-flow-logs":
+    "each VPC must log at least its rejected traffic (FSBP EC2.6, cdk-nag AwsSolutions-VPC7): the only trace of what the security groups drop",
+  "log-group-encrypted":
+    "log groups must be encrypted with a customer managed KMS key (AWS Config cloudwatch-log-group-encrypted): SIPLOG lines are personal data",
+  "log-group-retention":
+    "log groups must expire their events after a stated number of days (Security Hub CloudWatch.16), never keep them forever",
+  "iam-no-managed-policies":
+    "roles must not attach AWS managed policies (cdk-nag AwsSolutions-IAM4): they grant more than the project uses and change without review",
+  "iam-no-wildcards": 'identity policies must not use "*" in actions or resources (cdk-nag AwsSolutions-IAM5)',
+  "nacl-no-open-ssh":
+    "no network ACL, the default one included, may let port 22 in from 0.0.0.0/0 or ::/0 (FSBP EC2.21)",
+  "nacl-no-open-rdp":
+    "no network ACL, the default one included, may let port 3389 in from 0.0.0.0/0 or ::/0 (FSBP EC2.21)",
+  "nlb-security-group":
+    "network load balancers must have a security group, which AWS allows only at creation (ELB user guide, NLB security groups)",
 } as const;
 export type PolicyRule = keyof typeof POLICY_RULES;
 
@@ -46,6 +63,22 @@ const LAUNCHED_RESOURCE_TYPES = ["instance", "volume", "network-interface"];
 const MIN_REASON_LENGTH = 20;
 const SUPPRESSION_KEY = "sip-proxy:policy-suppression";
 const VIOLATION_KEY = "sip-proxy:policy-violation";
+const SUPPRESSED_KEY = "sip-proxy:policy-suppressed";
+
+/** A violation a written reason let through. */
+export interface AppliedSuppression {
+  readonly stack: string;
+  readonly rule: PolicyRule;
+  readonly where: string;
+  readonly reason: string;
+}
+
+/** Every suppression that took effect under `root` (after a synth has run the aspect). */
+export function policySuppressions(root: IConstruct): AppliedSuppression[] {
+  return root.node
+    .findAll()
+    .flatMap((c) => c.node.metadata.filter((m) => m.type === SUPPRESSED_KEY).map((m) => m.data as AppliedSuppression));
+}
 
 export interface PolicyViolation {
   readonly rule: PolicyRule;
@@ -156,6 +189,12 @@ export class PolicyChecks implements IAspect {
       node instanceof TerraformResource ? `${node.terraformResourceType}.${node.friendlyUniqueId}` : node.node.path;
     if (reason) {
       Annotations.of(node).addWarning(`Policy "${rule}" suppressed for ${where}: ${reason}`);
+      node.node.addMetadata(SUPPRESSED_KEY, {
+        stack: TerraformStack.of(node).node.id,
+        rule,
+        where,
+        reason,
+      } satisfies AppliedSuppression);
       return;
     }
     const message = `Policy violation [${rule}] at ${where}: ${POLICY_RULES[rule]}; ${detail}`;
@@ -195,7 +234,80 @@ export class PolicyChecks implements IAspect {
       case "aws_lb":
         if (!isTrue(a.enable_deletion_protection))
           this.report(node, "nlb-deletion-protection", "set enable_deletion_protection = true");
+        if (a.load_balancer_type === "network" && asArray(a.security_groups as string[]).length === 0)
+          this.report(node, "nlb-security-group", "set security_groups (only possible when the NLB is created)");
         return;
+      case "aws_cloudwatch_log_group":
+        if (!a.kms_key_id) this.report(node, "log-group-encrypted", "set kms_key_id");
+        if (!(Number(a.retention_in_days) > 0))
+          this.report(node, "log-group-retention", "set retention_in_days (from the environment's config)");
+        return;
+      case "aws_iam_role_policy_attachment":
+      case "aws_iam_policy_attachment":
+        if (String(a.policy_arn).startsWith("arn:aws:iam::aws:policy/"))
+          this.report(node, "iam-no-managed-policies", `${String(a.policy_arn)} is an AWS managed policy`);
+        return;
+      case "aws_iam_role":
+        if (asArray(a.managed_policy_arns as string[]).some((arn) => arn.startsWith("arn:aws:iam::aws:policy/")))
+          this.report(node, "iam-no-managed-policies", "managed_policy_arns lists an AWS managed policy");
+        return;
+      case "aws_iam_role_policy":
+      case "aws_iam_policy":
+        return this.checkIdentityPolicy(node);
+      case "aws_default_network_acl":
+      case "aws_network_acl":
+        return this.checkNetworkAcl(
+          node,
+          asArray(a.ingress as Attributes[]).map((r) => ({
+            ruleNo: Number(r.rule_no),
+            action: String(r.action),
+            protocol: String(r.protocol),
+            cidrs: [r.cidr_block, r.ipv6_cidr_block].filter((c): c is string => typeof c === "string"),
+            fromPort: Number(r.from_port),
+            toPort: Number(r.to_port),
+          })),
+        );
+    }
+  }
+
+  /** cdk-nag IAM5: a "*" anywhere in an allowed action or resource. */
+  private checkIdentityPolicy(node: TerraformResource): void {
+    // Parsed before resolving, like the topic policies: references are opaque token strings.
+    const policy = (node as unknown as { policyInput?: unknown }).policyInput;
+    let document: { Statement?: unknown };
+    try {
+      document = typeof policy === "string" ? JSON.parse(policy) : (policy as { Statement?: unknown });
+    } catch {
+      this.report(node, "iam-no-wildcards", "its policy is not a JSON document the check can read");
+      return;
+    }
+    const wildcards = asArray(document?.Statement as Attributes[])
+      .filter((statement) => statement.Effect === "Allow")
+      .flatMap((statement) => [
+        ...asArray(statement.Action as string | string[]),
+        ...asArray(statement.Resource as string | string[]),
+      ])
+      .filter((value) => value.includes("*"));
+    if (wildcards.length > 0) {
+      const shown = [...new Set(wildcards)].map((w) => String(resolveIn(node, w)));
+      this.report(node, "iam-no-wildcards", `allows ${shown.join(", ")}`);
+    }
+  }
+
+  /**
+   * FSBP EC2.21 asks whether the ACL lets 22 or 3389 in from anywhere. A network ACL applies
+   * the lowest-numbered rule that matches and ignores the rest ("Rules are evaluated starting
+   * with the lowest numbered rule. As soon as a rule matches traffic, it's applied regardless
+   * of any higher-numbered rule that might contradict it", VPC user guide, network ACL rules),
+   * so each port and protocol is followed through the rules that cover the whole internet.
+   */
+  private checkNetworkAcl(node: TerraformResource, rules: readonly AclRule[]): void {
+    for (const [rule, port] of [
+      ["nacl-no-open-ssh", 22],
+      ["nacl-no-open-rdp", 3389],
+    ] as const) {
+      const open = ["tcp", "udp"].filter((protocol) => aclAdmitsFromAnywhere(rules, protocol, port));
+      if (open.length > 0) this.report(node, rule, `port ${port} (${open.join(", ")}) is let in from anywhere`);
     }
   }
 
@@ -236,9 +348,33 @@ export class PolicyChecks implements IAspect {
         .filter((g) => asArray(resolve(g.egressInput) as unknown[]).length === 0)
         .map((g) => ref(g.vpcIdInput)),
     );
+    const logged = new Set(
+      all
+        .filter((c): c is FlowLog => c instanceof FlowLog)
+        .filter((f) => ["REJECT", "ALL"].includes(String(resolve(f.trafficTypeInput))))
+        .map((f) => ref(f.vpcIdInput)),
+    );
+    const aclManaged = new Set(
+      all
+        .filter((c): c is DefaultNetworkAcl => c instanceof DefaultNetworkAcl)
+        .map((acl) => ref(acl.defaultNetworkAclIdInput)),
+    );
     for (const vpc of all.filter((c): c is Vpc => c instanceof Vpc)) {
       if (!closed.has(ref(vpc.id))) {
         this.report(vpc, "default-sg-closed", "add an aws_default_security_group for it with no ingress or egress");
+      }
+      if (!logged.has(ref(vpc.id))) {
+        this.report(vpc, "vpc-flow-logs", 'add an aws_flow_log for it with traffic_type "REJECT" or "ALL"');
+      }
+      // Left to AWS, the default ACL's rule 100 lets everything in from anywhere.
+      if (!aclManaged.has(ref(vpc.defaultNetworkAclId))) {
+        for (const rule of ["nacl-no-open-ssh", "nacl-no-open-rdp"] as const) {
+          this.report(
+            vpc,
+            rule,
+            "its default network ACL is unmanaged (AWS's admits all); adopt it with aws_default_network_acl",
+          );
+        }
       }
     }
   }
@@ -333,6 +469,43 @@ export class PolicyChecks implements IAspect {
     );
     if (missing.length > 0) this.report(node, "s3-backend-encrypted-locked", `set ${missing.join(" and ")}`);
   }
+}
+
+/** A value as Terraform will see it, references written `${type.name.attribute}`. */
+function resolveIn(node: IConstruct, value: unknown): unknown {
+  return Tokenization.resolve(value, {
+    scope: node,
+    preparing: false,
+    resolver: new DefaultTokenResolver(new StringConcat()),
+  });
+}
+
+interface AclRule {
+  readonly ruleNo: number;
+  readonly action: string;
+  readonly protocol: string;
+  readonly cidrs: readonly string[];
+  readonly fromPort: number;
+  readonly toPort: number;
+}
+
+const PROTOCOL_NUMBERS: Record<string, string> = { tcp: "6", udp: "17" };
+
+/** Whether a packet to `port` from an address no narrower rule names gets in. */
+function aclAdmitsFromAnywhere(rules: readonly AclRule[], protocol: string, port: number): boolean {
+  const matching = [...rules]
+    .sort((a, b) => a.ruleNo - b.ruleNo)
+    .find(
+      (r) =>
+        r.cidrs.some((c) => OPEN.includes(c)) &&
+        (r.protocol === "-1" ||
+          r.protocol === "all" ||
+          r.protocol === protocol ||
+          r.protocol === PROTOCOL_NUMBERS[protocol]) &&
+        (r.protocol === "-1" || r.protocol === "all" || (r.fromPort <= port && port <= r.toPort)),
+    );
+  // No rule matches: the ACL's final "*" rule denies.
+  return matching?.action === "allow";
 }
 
 /** Whether a topic policy (JSON) denies every request made without TLS. */

@@ -3,13 +3,15 @@ import { Annotations, Aspects, LocalBackend, S3Backend, TerraformOutput } from "
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { isReservedDomain } from "../config/dns";
 import { environmentWarnings, type EnvironmentConfig } from "../config/schema";
-import { ANY_ACCOUNT, PLACEHOLDER_ACCOUNT_SID, twilioSipDomainOf } from "../config/twilio";
+import { ANY_ACCOUNT, PLACEHOLDER_ACCOUNT_SID, TWILIO_SIGNALING_CIDRS, twilioSipDomainOf } from "../config/twilio";
+import { VpcFlowLogs } from "../constructs/flow-logs";
 import { IngressDns } from "../constructs/ingress-dns";
 import { Monitoring, type MonitoringProps } from "../constructs/monitoring";
 import { SipAutoscaling } from "../constructs/sip-autoscaling";
 import { SipInstance } from "../constructs/sip-instance";
+import type { SipLaunchTemplate } from "../constructs/sip-launch-template";
 import { Vpc } from "../constructs/vpc";
-import { projectTags } from "../config/names";
+import { logGroupNames, projectTags } from "../config/names";
 import { nodeSettingsFor } from "../config/node-settings";
 import { PolicyChecks, suppressPolicy } from "./policy";
 import { ReadableAddressStack } from "./unique-addresses";
@@ -25,7 +27,7 @@ export class SipProxyStack extends ReadableAddressStack {
     // `cdktf synth` prints these; `npm run synth` prints them itself (scripts/synth.ts).
     for (const warning of environmentWarnings(cfg)) Annotations.of(this).addWarning(warning);
 
-    Aspects.of(this).add(new PolicyChecks({ sipPorts: [cfg.sip.port] }));
+    Aspects.of(this).add(new PolicyChecks({ sipPorts: sipPortsOf(cfg) }));
 
     const commonTags = { ...cfg.tags, ...projectTags(cfg.name) };
     new AwsProvider(this, "aws", { region: cfg.region, defaultTags: [{ tags: commonTags }] });
@@ -53,6 +55,7 @@ export class SipProxyStack extends ReadableAddressStack {
       privateSubnets: loadBalancing ? cfg.privateSubnets : [],
       natGateways: loadBalancing?.natGateways,
       protectAddresses: !cfg.allowElasticIpDestroy,
+      sshCidr: loadBalancing ? undefined : cfg.sshCidr,
     });
 
     const common = {
@@ -67,6 +70,8 @@ export class SipProxyStack extends ReadableAddressStack {
       protectAddresses: !cfg.allowElasticIpDestroy,
       tlsPort: cfg.sip.destinationTransport === "tls" ? cfg.sip.tlsPort : undefined,
       node: nodeSettingsFor(cfg),
+      account: { region: cfg.region, id: vpc.vpc.ownerId },
+      logGroupNames: [logGroupNames(cfg.name).kamailio, logGroupNames(cfg.name).setup],
       secretParameter: cfg.sourceAuth && {
         name: cfg.sourceAuth.passwordParameter,
         region: cfg.region,
@@ -74,6 +79,13 @@ export class SipProxyStack extends ReadableAddressStack {
       },
     };
 
+    // Each exception to the policy, with the reason an auditor reads in every synth's output
+    // (and in the pinned list of __tests__/unit/policy.test.ts).
+    suppressPolicy(
+      vpc.defaultNetworkAcl,
+      "nacl-no-open-rdp",
+      "network ACLs are stateless and a NAT gateway's replies come back on the port it picked, any from 1024 to 65535; denying 3389 would cut the SIP mapping that lands on it for as long as it stays busy. Nothing listens on 3389 and the security groups never admit it.",
+    );
     if (!loadBalancing) {
       const proxy = new SipInstance(this, "proxy", {
         ...common,
@@ -81,9 +93,10 @@ export class SipProxyStack extends ReadableAddressStack {
         sshCidr: cfg.sshCidr,
         egress: vpc.publicEgress,
       });
+      SipProxyStack.suppressTemplate(proxy.template);
       const address = this.dnsRecord(cfg, [proxy.elasticIp.publicIp]) ?? proxy.elasticIp.publicIp;
       this.singleInstanceOutputs(cfg, proxy, address);
-      this.monitoring(cfg, { kind: "single", instanceId: proxy.instance.id });
+      this.monitoring(cfg, vpc, { kind: "single", instanceId: proxy.instance.id });
     } else {
       const proxies = new SipAutoscaling(this, "proxy", {
         ...common,
@@ -100,6 +113,7 @@ export class SipProxyStack extends ReadableAddressStack {
         maxSize: loadBalancing.max,
         healthCheckGraceSeconds: loadBalancing.healthCheckGraceSeconds,
       });
+      SipProxyStack.suppressTemplate(proxies.template);
       if (cfg.allowElasticIpDestroy) {
         suppressPolicy(
           proxies.loadBalancer,
@@ -110,7 +124,7 @@ export class SipProxyStack extends ReadableAddressStack {
       const nlbIps = proxies.nlbElasticIps.map((eip) => eip.publicIp);
       const address = this.dnsRecord(cfg, nlbIps) ?? nlbIps[0];
       this.loadBalancedOutputs(cfg, proxies, vpc, address);
-      this.monitoring(cfg, {
+      this.monitoring(cfg, vpc, {
         kind: "load-balanced",
         loadBalancerArnSuffix: proxies.loadBalancer.arnSuffix,
         targetGroupArnSuffix: proxies.targetGroup.arnSuffix,
@@ -121,14 +135,49 @@ export class SipProxyStack extends ReadableAddressStack {
     }
   }
 
-  private monitoring(cfg: EnvironmentConfig, target: MonitoringProps["target"]): void {
+  /** The instance role's exceptions, the same in both architectures. */
+  private static suppressTemplate(template: SipLaunchTemplate): void {
+    suppressPolicy(
+      template.ssmPolicy,
+      "iam-no-managed-policies",
+      "AmazonSSMManagedInstanceCore is the policy Session Manager documents for instances; a hand-scoped copy that missed an action would lock operators out of the only shell access (no SSH)",
+    );
+    suppressPolicy(
+      template.shipLogsPolicy,
+      "iam-no-wildcards",
+      "the CloudWatch agent names log streams after instance ids, unknown until launch; the groups are this environment's two, by name",
+    );
+    suppressPolicy(
+      template.tagSelfPolicy,
+      "iam-no-wildcards",
+      "instance ids are unknown until launch; the conditions limit it to instances tagged with this environment's Name and to the two boot-fact tag keys",
+    );
+  }
+
+  private monitoring(cfg: EnvironmentConfig, vpc: Vpc, target: MonitoringProps["target"]): void {
     const monitoring = new Monitoring(this, "monitoring", {
       namePrefix: cfg.stackName,
       environment: cfg.name,
       region: cfg.region,
+      accountId: vpc.vpc.ownerId,
       target,
       ...cfg.monitoring,
     });
+    const flowLogs = new VpcFlowLogs(this, "flow-logs", {
+      namePrefix: cfg.stackName,
+      vpcId: vpc.vpc.id,
+      region: cfg.region,
+      accountId: vpc.vpc.ownerId,
+      logGroup: monitoring.logGroups.flowLogs,
+      sipPorts: sipPortsOf(cfg),
+      twilioCidrs: TWILIO_SIGNALING_CIDRS,
+      namespace: monitoring.namespace,
+    });
+    suppressPolicy(
+      flowLogs.deliveryPolicy,
+      "iam-no-wildcards",
+      "log streams are created by the flow log service under names it picks, and logs:DescribeLogGroups has no single-group resource; every other action names the one flow log group",
+    );
     new TerraformOutput(this, "dashboard_url", {
       value: monitoring.dashboardUrl,
       description: "CloudWatch dashboard: call outcomes (SIP replies, 408s, rejected sources), health and capacity.",
@@ -285,6 +334,10 @@ export class SipProxyStack extends ReadableAddressStack {
     });
   }
 }
+
+/** The ports SIP reaches the proxy on: the SIP port, and the TLS port when the destination uses TLS. */
+const sipPortsOf = (cfg: EnvironmentConfig): number[] =>
+  cfg.sip.destinationTransport === "tls" ? [cfg.sip.port, cfg.sip.tlsPort] : [cfg.sip.port];
 
 const numbered = (steps: readonly string[]) => steps.map((step, i) => `${i + 1}. ${step}`).join("\n");
 

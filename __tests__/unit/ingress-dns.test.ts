@@ -151,6 +151,8 @@ describe("SipAutoscaling", () => {
         vpcCidr: "10.0.0.0/16",
         allowedSipCidrs: cfg.allowedSourceCidrs,
         node: nodeSettingsFor(cfg),
+        account: { region: "us-west-2", id: "123456789012" },
+        logGroupNames: [],
         publicSubnets: [
           { availabilityZone: "us-west-2a", subnetId: "subnet-a" },
           { availabilityZone: "us-west-2b", subnetId: "subnet-b" },

@@ -9,7 +9,13 @@ import { REVIEWED_ADDRESSES } from "../../stacks/state-addresses";
 import { loadBalancedInput, tlsInput } from "../fixtures/environments";
 import { onlyResource, resourcesOf, synthEnvironment } from "../helpers";
 
-type Rule = { protocol: string; from_port: number; to_port: number; cidr_blocks: string[] };
+type Rule = {
+  protocol: string;
+  from_port: number;
+  to_port: number;
+  cidr_blocks?: string[];
+  security_groups?: string[];
+};
 
 const byName = (name: string) => environments.find((e) => e.name === name)!;
 
@@ -144,17 +150,27 @@ describe("load-balanced architecture", () => {
     expect(resourcesOf(lb.json, "aws_instance")).toEqual({});
   });
 
-  it("admits SIP only from the Twilio ranges and the VPC, nothing from the whole internet", () => {
-    const ingress = onlyResource(lb.json, "aws_security_group").ingress as Rule[];
-    expect(ingress.map((r) => [r.protocol, r.from_port, r.to_port, r.cidr_blocks])).toEqual([
+  it("admits SIP at the NLB from the Twilio ranges only, and at the instances from the NLB's group only", () => {
+    const groups = resourcesOf(lb.json, "aws_security_group");
+    const nlb = groups.proxy_nlb_sg;
+    expect((nlb.ingress as Rule[]).map((r) => [r.protocol, r.from_port, r.to_port, r.cidr_blocks])).toEqual([
       ["udp", 5070, 5070, [...TWILIO_EDGES_PUBLISHED, "192.0.2.0/28"]],
       ["tcp", 5070, 5070, [...TWILIO_EDGES_PUBLISHED, "192.0.2.0/28"]],
+    ]);
+    // Health checks obey the NLB's outbound rules only: forwarding and checks, into the VPC.
+    expect((nlb.egress as Rule[]).map((r) => [r.protocol, r.from_port, r.to_port, r.cidr_blocks])).toEqual([
       ["udp", 5070, 5070, ["10.40.0.0/16"]],
       ["tcp", 5070, 5070, ["10.40.0.0/16"]],
     ]);
+    expect(onlyResource(lb.json, "aws_lb").security_groups).toEqual(["${aws_security_group.proxy_nlb_sg.id}"]);
+    const instances = groups.proxy_sg.ingress as Array<Rule & { security_groups?: string[] }>;
+    expect(instances.map((r) => [r.protocol, r.from_port, r.to_port, r.cidr_blocks, r.security_groups])).toEqual([
+      ["udp", 5070, 5070, null, ["${aws_security_group.proxy_nlb_sg.id}"]],
+      ["tcp", 5070, 5070, null, ["${aws_security_group.proxy_nlb_sg.id}"]],
+    ]);
     for (const stack of [lb, prod, staging]) {
-      const rules = onlyResource(stack.json, "aws_security_group").ingress as Rule[];
-      expect(rules.flatMap((r) => r.cidr_blocks)).not.toContain("0.0.0.0/0");
+      const rules = Object.values(resourcesOf(stack.json, "aws_security_group")).flatMap((g) => g.ingress as Rule[]);
+      expect(rules.flatMap((r) => r.cidr_blocks ?? [])).not.toContain("0.0.0.0/0");
     }
   });
 
@@ -249,7 +265,10 @@ describe("load-balanced architecture", () => {
     // ... plus the ingress name's A record (a multi-zone NLB needs one); the two scaling
     // policies are gone (a fixed group), the drain's hook and permission and the emptied
     // default security group came.
-    expect(resourceAddresses(prod.json).filter((a) => !a.includes(".monitoring_"))).toHaveLength(46);
+    // Issue 16: the NLB's security group, the adopted default network ACL, the flow log with its
+    // role, policy and two metric filters; the instance role's log policy replaces the managed
+    // CloudWatch agent policy.
+    expect(resourceAddresses(prod.json).filter((a) => !a.includes(".monitoring_"))).toHaveLength(53);
     expect(resourceAddresses(prod.json)).toContain("aws_route53_record.dns");
   });
 });
@@ -258,11 +277,18 @@ describe("TLS towards the destination", () => {
   const tls = synthEnvironment(tlsInput);
   const lb = synthEnvironment(loadBalancedInput);
 
-  it("opens the TLS port to the Twilio ranges and the VPC, and nothing else new", () => {
-    const ingress = onlyResource(tls.json, "aws_security_group").ingress as Rule[];
-    expect(ingress.filter((r) => r.from_port === 5061).map((r) => [r.protocol, r.cidr_blocks])).toEqual([
+  it("opens the TLS port to the Twilio ranges at the NLB and to the NLB's group at the instances, and nothing else new", () => {
+    const groups = resourcesOf(tls.json, "aws_security_group");
+    const tlsRules = (rules: unknown) =>
+      (rules as Array<Rule & { security_groups?: string[] }>).filter((r) => r.from_port === 5061);
+    expect(tlsRules(groups.proxy_nlb_sg.ingress).map((r) => [r.protocol, r.cidr_blocks])).toEqual([
       ["tcp", TWILIO_EDGES_PUBLISHED],
+    ]);
+    expect(tlsRules(groups.proxy_nlb_sg.egress).map((r) => [r.protocol, r.cidr_blocks])).toEqual([
       ["tcp", ["10.0.0.0/16"]],
+    ]);
+    expect(tlsRules(groups.proxy_sg.ingress).map((r) => [r.protocol, r.security_groups])).toEqual([
+      ["tcp", ["${aws_security_group.proxy_nlb_sg.id}"]],
     ]);
   });
 

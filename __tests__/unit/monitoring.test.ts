@@ -212,21 +212,24 @@ describe("Monitoring, single instance", () => {
         answerRateAlarmPercent: 55,
         answerRateMinInvites: 30,
         cpuAlarmPercent: 70,
-        logRetentionDays: 90,
+        logRetentionDays: { kamailio: 7, setup: 90 },
       },
     });
     const c = alarms(custom.json);
     expect([c.destination_timeouts.threshold, c.answer_rate.threshold, c.cpu_high.threshold]).toEqual([20, 55, 70]);
     expect((c.answer_rate.metric_query as Array<{ expression?: string }>)[2].expression).toContain("invites >= 30");
     const groups = Object.values(resourcesOf(custom.json, "aws_cloudwatch_log_group"));
-    expect(groups.map((g) => [g.name, g.retention_in_days])).toEqual([
-      ["/sip-proxy/custom/kamailio", 90],
+    expect(groups.map((g) => [g.name, g.retention_in_days]).sort()).toEqual([
+      ["/sip-proxy/custom/kamailio", 7],
       ["/sip-proxy/custom/setup", 90],
+      ["/sip-proxy/custom/vpc-flow-logs", 14],
     ]);
   });
 
   it("turns SIPLOG lines into one metric per filter in the environment's namespace", () => {
-    const filters = Object.values(resourcesOf(dev.json, "aws_cloudwatch_log_metric_filter"));
+    const filters = Object.values(resourcesOf(dev.json, "aws_cloudwatch_log_metric_filter")).filter(
+      (f) => f.log_group_name === "${aws_cloudwatch_log_group.monitoring_kamailio_logs.name}",
+    );
     expect(filters.map((f) => [(f.metric_transformation as Record<string, string>).name, f.pattern]).sort()).toEqual(
       Object.entries(SIP_METRIC_FILTERS)
         .map(([name, terms]) => [name, filterPattern(terms)])
@@ -249,7 +252,7 @@ describe("Monitoring, single instance", () => {
       ["sip-proxy-mailed-alerts", "${aws_kms_key.monitoring_topics_key.arn}"],
       ["sip-proxy-mailed-critical-alerts", "${aws_kms_key.monitoring_topics_key.arn}"],
     ]);
-    const key = Object.values(resourcesOf(withEmail.json, "aws_kms_key"))[0];
+    const key = resourcesOf(withEmail.json, "aws_kms_key").monitoring_topics_key;
     expect(key.enable_key_rotation).toBe(true);
     expect(key.policy as string).toContain('"Service":"cloudwatch.amazonaws.com"');
     const emails = Object.values(resourcesOf(withEmail.json, "aws_sns_topic_subscription")).filter(

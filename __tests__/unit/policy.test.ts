@@ -11,14 +11,20 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SecurityGroupRule } from "@cdktf/provider-aws/lib/security-group-rule";
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { DefaultNetworkAcl, type DefaultNetworkAclIngress } from "@cdktf/provider-aws/lib/default-network-acl";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
+import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { environments } from "../../config/environments";
 import { buildApp } from "../../main";
-import { PolicyChecks, suppressPolicy } from "../../stacks/policy";
+import { defaultNetworkAclIngress } from "../../constructs/vpc";
+import { PolicyChecks, policySuppressions, suppressPolicy } from "../../stacks/policy";
 import { contrastingInput, loadBalancedInput } from "../fixtures/environments";
 
 const TAGS = { Project: "sip-proxy", Environment: "test", ManagedBy: "cdktf" };
@@ -67,6 +73,45 @@ function topicWithPolicy(scope: Construct, statements?: unknown[], encrypted = t
   return topic;
 }
 
+const aclRule = (ruleNo: number, action: string, protocol: string, port?: number, cidrBlock = "0.0.0.0/0") => ({
+  ruleNo,
+  action,
+  protocol,
+  cidrBlock,
+  fromPort: port ?? 0,
+  toPort: port ?? 0,
+});
+/** 22 and 3389 denied from anywhere over TCP and UDP, then everything else let in. */
+const CLOSED_ACL = [
+  aclRule(100, "deny", "tcp", 22),
+  aclRule(101, "deny", "udp", 22),
+  aclRule(102, "deny", "tcp", 3389),
+  aclRule(103, "deny", "udp", 3389),
+  aclRule(200, "allow", "-1"),
+];
+
+/**
+ * A VPC with everything the VPC rules ask for, or with one part left out or changed: its
+ * default security group adopted and empty, a flow log of `flowLog` traffic, its default
+ * network ACL adopted with `acl` (undefined: left to AWS).
+ */
+function compliantVpc(
+  scope: Construct,
+  parts: { defaultSg?: boolean; flowLog?: string; acl?: DefaultNetworkAclIngress[] } = {},
+): Vpc {
+  const { defaultSg = true, flowLog = "REJECT" } = parts;
+  const acl = "acl" in parts ? parts.acl : CLOSED_ACL;
+  const vpc = new Vpc(scope, "vpc", { cidrBlock: "10.9.0.0/16" });
+  if (defaultSg) new DefaultSecurityGroup(scope, "default-sg", { vpcId: vpc.id });
+  if ("flowLog" in parts ? parts.flowLog !== undefined : true) {
+    new FlowLog(scope, "flow-log", { vpcId: vpc.id, trafficType: flowLog, logDestination: "arn:aws:logs:x" });
+  }
+  if (acl) {
+    new DefaultNetworkAcl(scope, "acl", { defaultNetworkAclId: vpc.defaultNetworkAclId, ingress: acl });
+  }
+  return vpc;
+}
+
 const goodTemplate = (scope: Construct, id = "lt") =>
   new LaunchTemplate(scope, id, {
     metadataOptions: { httpTokens: "required" },
@@ -83,6 +128,26 @@ describe("policy checks", () => {
     const outdir = mkdtempSync(join(tmpdir(), "policy-envs-"));
     try {
       expect(() => buildApp([...environments, contrastingInput, loadBalancedInput], outdir).app.synth()).not.toThrow();
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
+  it("let through exactly the reviewed exceptions in the shipped environments, each with its reason", () => {
+    // The complete list, pinned: a new suppression, or a changed reason, shows in review here.
+    const outdir = mkdtempSync(join(tmpdir(), "policy-exceptions-"));
+    try {
+      const { app } = buildApp(environments, outdir);
+      app.synth();
+      const found = policySuppressions(app).map((e) => `${e.stack} ${e.rule} ${e.where}: ${e.reason}`);
+      const everywhere = (stack: string) => [
+        `${stack} iam-no-managed-policies aws_iam_role_policy_attachment.proxy_template_role_ssm: AmazonSSMManagedInstanceCore is the policy Session Manager documents for instances; a hand-scoped copy that missed an action would lock operators out of the only shell access (no SSH)`,
+        `${stack} iam-no-wildcards aws_iam_role_policy.flow_logs_deliver: log streams are created by the flow log service under names it picks, and logs:DescribeLogGroups has no single-group resource; every other action names the one flow log group`,
+        `${stack} iam-no-wildcards aws_iam_role_policy.proxy_template_role_ship_logs: the CloudWatch agent names log streams after instance ids, unknown until launch; the groups are this environment's two, by name`,
+        `${stack} iam-no-wildcards aws_iam_role_policy.proxy_template_role_tag_self: instance ids are unknown until launch; the conditions limit it to instances tagged with this environment's Name and to the two boot-fact tag keys`,
+        `${stack} nacl-no-open-rdp aws_default_network_acl.vpc_default_nacl: network ACLs are stateless and a NAT gateway's replies come back on the port it picked, any from 1024 to 65535; denying 3389 would cut the SIP mapping that lands on it for as long as it stays busy. Nothing listens on 3389 and the security groups never admit it.`,
+      ];
+      expect(found.sort()).toEqual(["sip-proxy-dev", "sip-proxy-staging", "sip-proxy-prod"].flatMap(everywhere).sort());
     } finally {
       rmSync(outdir, { recursive: true, force: true });
     }
@@ -214,9 +279,27 @@ describe("policy checks", () => {
 
   it("reject a load balancer without deletion protection (FSBP ELB.6)", () => {
     const lb = (protect: boolean) => (s: Construct) =>
-      new Lb(s, "nlb", { loadBalancerType: "network", subnets: ["subnet-1"], enableDeletionProtection: protect });
+      new Lb(s, "nlb", {
+        loadBalancerType: "network",
+        subnets: ["subnet-1"],
+        securityGroups: ["sg-1"],
+        enableDeletionProtection: protect,
+      });
     expect(synthWith(lb(false))).toContain("[nlb-deletion-protection] at aws_lb.nlb");
     expect(synthWith(lb(true))).toBe("");
+  });
+
+  it("reject a network load balancer made without a security group", () => {
+    const lb = (groups?: string[]) => (s: Construct) =>
+      new Lb(s, "nlb", {
+        loadBalancerType: "network",
+        subnets: ["subnet-1"],
+        securityGroups: groups,
+        enableDeletionProtection: true,
+      });
+    expect(synthWith(lb())).toContain("[nlb-security-group] at aws_lb.nlb");
+    expect(synthWith(lb([]))).toContain("[nlb-security-group] at aws_lb.nlb");
+    expect(synthWith(lb(["sg-1"]))).toBe("");
   });
 
   it("let a load-balanced environment that allows Elastic IP destroy synthesize without deletion protection, with a warning", () => {
@@ -238,15 +321,84 @@ describe("policy checks", () => {
   });
 
   it("reject a VPC whose default security group is unmanaged or keeps a rule (FSBP EC2.2)", () => {
-    const vpc = (s: Construct) => new Vpc(s, "vpc", { cidrBlock: "10.9.0.0/16" });
-    expect(synthWith((s) => vpc(s))).toContain("[default-sg-closed] at aws_vpc.vpc");
+    expect(synthWith((s) => compliantVpc(s, { defaultSg: false }))).toContain("[default-sg-closed] at aws_vpc.vpc");
     const withRule = (s: Construct) =>
-      new DefaultSecurityGroup(s, "default-sg", {
-        vpcId: vpc(s).id,
+      new DefaultSecurityGroup(s, "leaky-sg", {
+        vpcId: compliantVpc(s, { defaultSg: false }).id,
         ingress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["10.9.0.0/16"] }],
       });
     expect(synthWith(withRule)).toContain("[default-sg-closed] at aws_vpc.vpc");
-    expect(synthWith((s) => new DefaultSecurityGroup(s, "default-sg", { vpcId: vpc(s).id }))).toBe("");
+    expect(synthWith((s) => compliantVpc(s))).toBe("");
+  });
+
+  it("reject a VPC without flow logs of its rejected traffic (FSBP EC2.6)", () => {
+    expect(synthWith((s) => compliantVpc(s, { flowLog: undefined }))).toContain("[vpc-flow-logs] at aws_vpc.vpc");
+    expect(synthWith((s) => compliantVpc(s, { flowLog: "ACCEPT" }))).toContain("[vpc-flow-logs] at aws_vpc.vpc");
+    expect(synthWith((s) => compliantVpc(s, { flowLog: "ALL" }))).toBe("");
+    expect(synthWith((s) => compliantVpc(s, { flowLog: "REJECT" }))).toBe("");
+  });
+
+  it("reject network ACLs that let 22 or 3389 in from anywhere, following rule order (FSBP EC2.21)", () => {
+    const acl = (ingress: DefaultNetworkAclIngress[] | undefined) => (s: Construct) =>
+      compliantVpc(s, { acl: ingress });
+    const rule = aclRule;
+    // Left to AWS (rule 100 admits everything): both.
+    const unmanaged = synthWith(acl(undefined));
+    expect(unmanaged).toContain("[nacl-no-open-ssh] at aws_vpc.vpc");
+    expect(unmanaged).toContain("[nacl-no-open-rdp] at aws_vpc.vpc");
+    const allowAll = synthWith(acl([rule(100, "allow", "-1")]));
+    expect(allowAll).toContain("[nacl-no-open-ssh] at aws_default_network_acl.acl");
+    expect(allowAll).toContain("[nacl-no-open-rdp] at aws_default_network_acl.acl");
+    // A deny numbered after the allow never applies.
+    expect(
+      synthWith(acl([rule(100, "allow", "-1"), rule(200, "deny", "tcp", 22), rule(201, "deny", "udp", 22)])),
+    ).toContain("[nacl-no-open-ssh]");
+    // UDP counts too, and "6" is TCP's protocol number.
+    expect(synthWith(acl([rule(100, "deny", "6", 22), rule(200, "allow", "-1")]))).toContain(
+      "port 22 (udp) is let in from anywhere",
+    );
+    // The shipped rules: 22 closed, 3389 left open (suppressed in the stacks, with its reason).
+    const shipped = synthWith(acl(defaultNetworkAclIngress()));
+    expect(shipped).not.toContain("[nacl-no-open-ssh]");
+    expect(shipped).toContain("[nacl-no-open-rdp] at aws_default_network_acl.acl");
+    // An operator network is not "anywhere".
+    expect(synthWith(acl(defaultNetworkAclIngress("203.0.113.0/28")))).not.toContain("[nacl-no-open-ssh]");
+    expect(synthWith(acl(CLOSED_ACL))).toBe("");
+  });
+
+  it("reject log groups without a customer key or without a retention", () => {
+    const group = (kmsKeyId?: string, retentionInDays?: number) => (s: Construct) =>
+      new CloudwatchLogGroup(s, "logs", { name: "/x", kmsKeyId, retentionInDays });
+    expect(synthWith(group(undefined, 14))).toContain("[log-group-encrypted] at aws_cloudwatch_log_group.logs");
+    expect(synthWith(group("arn:aws:kms:us-east-1:123456789012:key/k"))).toContain(
+      "[log-group-retention] at aws_cloudwatch_log_group.logs",
+    );
+    expect(synthWith(group("arn:aws:kms:us-east-1:123456789012:key/k", 0))).toContain("[log-group-retention]");
+    expect(synthWith(group("arn:aws:kms:us-east-1:123456789012:key/k", 14))).toBe("");
+  });
+
+  it("reject AWS managed policies on roles (AwsSolutions-IAM4)", () => {
+    const attach = (policyArn: string) => (s: Construct) =>
+      new IamRolePolicyAttachment(s, "attach", { role: "r", policyArn });
+    expect(synthWith(attach("arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"))).toContain(
+      "[iam-no-managed-policies] at aws_iam_role_policy_attachment.attach",
+    );
+    expect(synthWith(attach("arn:aws:iam::123456789012:policy/own"))).toBe("");
+  });
+
+  it('reject "*" in the actions or resources of an identity policy (AwsSolutions-IAM5)', () => {
+    const policy = (Action: string | string[], Resource: string | string[]) => (s: Construct) =>
+      new IamRolePolicy(s, "policy", {
+        role: "r",
+        policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action, Resource }] }),
+      });
+    expect(synthWith(policy("logs:*", "arn:aws:logs:us-east-1:123456789012:log-group:/x"))).toContain(
+      '[iam-no-wildcards] at aws_iam_role_policy.policy: identity policies must not use "*" in actions or resources (cdk-nag AwsSolutions-IAM5); allows logs:*',
+    );
+    expect(synthWith(policy(["logs:PutLogEvents"], ["arn:aws:logs:us-east-1:123456789012:log-group:/x:*"]))).toContain(
+      "[iam-no-wildcards]",
+    );
+    expect(synthWith(policy("logs:PutLogEvents", "arn:aws:logs:us-east-1:123456789012:log-group:/x"))).toBe("");
   });
 
   it("reject an Auto Scaling group that does not propagate the project tags to its instances", () => {

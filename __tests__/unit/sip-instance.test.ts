@@ -3,7 +3,7 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { EipAssociation } from "@cdktf/provider-aws/lib/eip-association";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { contrastingInput, validInput } from "../fixtures/environments";
-import { onlyResource, synthEnvironment } from "../helpers";
+import { onlyResource, resourcesOf, synthEnvironment } from "../helpers";
 
 type Rule = { protocol: string; from_port: number; to_port: number; cidr_blocks: string[] };
 
@@ -28,13 +28,28 @@ describe("SipInstance", () => {
     expect(noSsh.some((r) => r.from_port <= 22 && r.to_port >= 22)).toBe(false);
   });
 
-  it("grants SSM Session Manager and the CloudWatch agent", () => {
+  it("grants SSM Session Manager, and log shipping to the environment's two log groups only", () => {
     expect(single.text).toHaveResourceWithProperties(IamRolePolicyAttachment, {
       policy_arn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
     });
-    expect(single.text).toHaveResourceWithProperties(IamRolePolicyAttachment, {
-      policy_arn: "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
-    });
+    const attached = Object.values(resourcesOf(single.json, "aws_iam_role_policy_attachment")).map((a) => a.policy_arn);
+    expect(attached).toEqual(["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]);
+    const policy = JSON.parse(
+      resourcesOf(single.json, "aws_iam_role_policy").proxy_template_role_ship_logs.policy as string,
+    );
+    const group = (name: string) => `arn:aws:logs:us-east-1:\${aws_vpc.vpc.owner_id}:log-group:/sip-proxy/test/${name}`;
+    expect(policy.Statement).toEqual([
+      {
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+        Resource: [
+          group("kamailio"),
+          `${group("kamailio")}:log-stream:*`,
+          group("setup"),
+          `${group("setup")}:log-stream:*`,
+        ],
+      },
+    ]);
   });
 
   it("launches Debian 13 amd64 with IMDSv2 only and an encrypted 20 GB gp3 root volume", () => {

@@ -112,7 +112,7 @@ describe("sourceAuth", () => {
       {
         Effect: "Allow",
         Action: "ssm:GetParameter",
-        Resource: "arn:aws:ssm:us-west-2:*:parameter/sip-proxy/lbtest/source-auth",
+        Resource: "arn:aws:ssm:us-west-2:${aws_vpc.vpc.owner_id}:parameter/sip-proxy/lbtest/source-auth",
       },
       {
         Effect: "Allow",

@@ -8,7 +8,7 @@ import { resourcesOf, synthEnvironment } from "../helpers";
 
 interface Rule {
   from_port: number;
-  cidr_blocks: string[];
+  cidr_blocks?: string[];
 }
 
 function sourcesOf(input: (typeof environments)[number]) {
@@ -17,9 +17,12 @@ function sourcesOf(input: (typeof environments)[number]) {
   const groups = Object.values(resourcesOf(json, "aws_security_group"));
   const securityGroup = [
     ...new Set(
-      groups.flatMap((g) => (g.ingress as Rule[]).filter((r) => r.from_port === port).flatMap((r) => r.cidr_blocks)),
+      // Load-balanced, the NLB's group holds the ranges and the instances' group refers to it.
+      groups.flatMap((g) =>
+        (g.ingress as Rule[]).filter((r) => r.from_port === port).flatMap((r) => r.cidr_blocks ?? []),
+      ),
     ),
-  ].filter((cidr) => !cidr.startsWith("10.")); // the VPC's own range (NLB health checks)
+  ];
   const cfg = embeddedKamailioConfig(deployedUserData(json));
   const kamailio = /^#!define ALLOWED_SOURCES "([^"]*)"$/m.exec(cfg)![1].split(",");
   return { securityGroup, kamailio };

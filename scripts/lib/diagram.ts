@@ -125,6 +125,8 @@ const STYLES: Readonly<Record<string, Style>> = {
   aws_launch_template: { what: "launch template (user-data)", fill: "#fff3b0" },
   aws_security_group: { what: "security group (Twilio ranges)", fill: "#e0e0e0" },
   aws_default_security_group: { what: "default security group (emptied)", fill: "#e0e0e0" },
+  aws_default_network_acl: { what: "default network ACL (no SSH from anywhere)", fill: "#e0e0e0" },
+  aws_flow_log: { what: "VPC flow log (rejected traffic)", fill: "#e0e0e0" },
   aws_iam_role: { what: "IAM role (SSM, CloudWatch)", fill: "#e0e0e0" },
   aws_route53_record: { what: "DNS record", fill: "#d7c6ef" },
 };

@@ -10,7 +10,19 @@
 export const FORCE_NEW: Readonly<Record<string, readonly string[]>> = {
   aws_eip: ["address", "domain", "network_border_group", "public_ipv4_pool", "ipam_pool_id", "vpc"],
   aws_eip_association: ["allocation_id", "instance_id", "network_interface_id", "private_ip_address", "public_ip"],
-  aws_lb: ["name", "name_prefix", "internal", "load_balancer_type", "subnet_mapping", "customer_owned_ipv4_pool"],
+  // security_groups: "For load balancers of type network security groups cannot be added if
+  // none are currently present, and cannot all be removed once added. If either of these
+  // conditions are met, this will force a recreation of the resource" (aws_lb docs). A swap
+  // between two non-empty lists is in place; the table cannot tell, so it over-reports that.
+  aws_lb: [
+    "name",
+    "name_prefix",
+    "internal",
+    "load_balancer_type",
+    "subnet_mapping",
+    "customer_owned_ipv4_pool",
+    "security_groups",
+  ],
   aws_lb_target_group: ["name", "name_prefix", "port", "protocol", "target_type", "vpc_id", "ip_address_type"],
   aws_lb_listener: ["load_balancer_arn"],
   aws_nat_gateway: ["allocation_id", "subnet_id", "connectivity_type", "private_ip"],
@@ -44,6 +56,19 @@ export const FORCE_NEW: Readonly<Record<string, readonly string[]>> = {
   aws_sns_topic: ["name", "name_prefix", "fifo_topic"],
   aws_sns_topic_policy: ["arn"],
   aws_default_security_group: ["vpc_id"],
+  aws_default_network_acl: ["default_network_acl_id"],
+  aws_flow_log: [
+    "vpc_id",
+    "subnet_id",
+    "eni_id",
+    "traffic_type",
+    "log_destination",
+    "log_destination_type",
+    "log_format",
+    "iam_role_arn",
+    "max_aggregation_interval",
+    "destination_options",
+  ],
   aws_sns_topic_subscription: ["topic_arn", "protocol", "endpoint"],
   aws_cloudwatch_log_group: ["name", "name_prefix"],
   aws_cloudwatch_log_metric_filter: ["name", "log_group_name"],
