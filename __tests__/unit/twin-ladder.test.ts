@@ -88,17 +88,17 @@ const logs: TwinLogs = {
         " 0(4464) WARNING: <core> [core/cfg.y:4022]: warn_at(): warning in config file: constant value in if(...)",
         siplog(
           "1(4468)",
-          `event=request method=INVITE dialog=new src=54.172.60.1:5060 proto=udp callid=${CALL_ID} ruri=sip:1000@203.0.113.10:5060`,
+          `event=request method=INVITE dialog=new src=54.172.60.1:5060 proto=udp callid=${CALL_ID} ruri_host=203.0.113.10:5060`,
         ),
         siplog("7(4474)", `event=reply code=200 method=INVITE src=54.244.51.1 callid=${CALL_ID} origin=destination`),
         siplog(
           "2(4469)",
-          `event=request method=ACK dialog=existing src=54.172.60.1:5060 proto=udp callid=${CALL_ID} ruri=sip:callee@54.244.51.1:5070;transport=UDP`,
+          `event=request method=ACK dialog=existing src=54.172.60.1:5060 proto=udp callid=${CALL_ID} ruri_host=54.244.51.1:5070`,
         ),
         // Another call's lines: not this ladder's.
         siplog(
           "3(4470)",
-          "event=request method=BYE dialog=existing src=54.172.60.1:5060 proto=udp callid=1-8161@54.172.60.1 ruri=sip:callee@54.244.51.1:5070;transport=UDP",
+          "event=request method=BYE dialog=existing src=54.172.60.1:5060 proto=udp callid=1-8161@54.172.60.1 ruri_host=54.244.51.1:5070",
         ),
       ].join("\n"),
     },
@@ -107,7 +107,7 @@ const logs: TwinLogs = {
       log: [
         siplog(
           "2(4490)",
-          `event=request method=BYE dialog=existing src=54.244.51.1:5060 proto=udp callid=${CALL_ID} ruri=sip:caller@54.172.60.1:5063;transport=UDP`,
+          `event=request method=BYE dialog=existing src=54.244.51.1:5060 proto=udp callid=${CALL_ID} ruri_host=54.172.60.1:5063`,
         ),
         siplog("3(4491)", `event=reply code=200 method=BYE src=54.172.60.1 callid=${CALL_ID} origin=destination`),
       ].join("\n"),
@@ -173,6 +173,24 @@ describe("the twin's call ladder", () => {
     ]);
   });
 
+  it("tells which way a request went by its Request-URI's host and port (SIPLOG keeps no user part)", () => {
+    // Glare: instance 10.0.8.10 also logged a BYE of this call, one towards the callee.
+    const glare = siplog(
+      "4(4471)",
+      `event=request method=BYE dialog=existing src=54.172.60.1:5060 proto=udp callid=${CALL_ID} ruri_host=54.244.51.1:5070`,
+    );
+    const withGlare: TwinLogs = {
+      ...logs,
+      proxies: logs.proxies.map((p) => (p.privateIp === "10.0.8.10" ? { ...p, log: `${p.log}\n${glare}` } : p)),
+    };
+    const lines = renderCallLadder(2, call, withGlare, STAGING);
+    // The callee's BYE went to the caller (sip:caller@54.172.60.1:5063): only 10.0.9.10 logged that one.
+    const bye = lines.findIndex((l) => l.endsWith("BYE -> 203.0.113.10:5060 (NLB)"));
+    expect(lines[bye + 1]).toBe(
+      "           |        |        |        |        |     instance 10.0.9.10 sees src 54.244.51.1:5060 (destination edge)",
+    );
+  });
+
   it("stops a refused INVITE at the destination's edge and shows the 403 coming from there", () => {
     // Without the egress port, a call from the destination's own edge reaches it as the NLB.
     const id = "1-9001@54.244.51.1";
@@ -199,7 +217,7 @@ describe("the twin's call ladder", () => {
           log: [
             siplog(
               "1(4468)",
-              `event=request method=INVITE dialog=new src=54.244.51.1:5060 proto=udp callid=${id} ruri=sip:1000@203.0.113.10:5060`,
+              `event=request method=INVITE dialog=new src=54.244.51.1:5060 proto=udp callid=${id} ruri_host=203.0.113.10:5060`,
             ),
             siplog("5(4472)", `event=reply code=403 method=INVITE src=54.244.51.1 callid=${id} origin=destination`),
           ].join("\n"),

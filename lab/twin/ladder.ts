@@ -5,7 +5,8 @@
 //
 // Where each fact comes from:
 // - a request's source as an instance saw it: `SIPLOG event=request ... src=ip:port` of the
-//   instance whose log has it (matched by Call-ID, method and Request-URI, so direction is known);
+//   instance whose log has it (matched by Call-ID, method and the Request-URI's host and port,
+//   `ruri_host=`, so direction is known; SIPLOG keeps no URI user part, the dialled number);
 // - a request's source as an edge saw it: `EDGE event=admitted|refused ... src=ip:port` of the
 //   edge in front of the receiving SIPp (its own SIPp's requests are not logged);
 // - a final reply's source as an instance saw it: `SIPLOG event=reply ... src=ip` (no port);
@@ -294,7 +295,7 @@ export function renderCallLadder(index: number, call: TwinCall, logs: TwinLogs, 
       const route = routeSet(sent);
       const ingress = route.length > 1 ? route[1] : uriEndpoint(uri);
       const atProxy = proxy.filter(
-        (l) => l.fields.event === "request" && l.fields.method === t.kind && l.fields.ruri === uri,
+        (l) => l.fields.event === "request" && l.fields.method === t.kind && l.fields.ruri_host === uriEndpoint(uri),
       );
       const atEdge = edges.filter((l) => l.edge === edgeOf(t.to) && l.method === t.kind);
       const refused = atEdge.some((l) => l.event === "refused");
