@@ -15,6 +15,13 @@ export function projectTags(environment: string): Record<(typeof PROJECT_TAG_NAM
   return { Project: "sip-proxy", Environment: environment, ManagedBy: "cdktf" };
 }
 
+/**
+ * The log group Session Manager writes shell sessions to: one per account and region, made by
+ * the account baseline (README "Security", Session Manager logging), never by a stack. The
+ * instance roles may write to it.
+ */
+export const SESSION_MANAGER_LOG_GROUP = "/sip-proxy/session-manager";
+
 /** What every log group name of an environment starts with (the logs key admits only these). */
 export function logGroupPrefix(environment: string): string {
   return `/sip-proxy/${environment}/`;

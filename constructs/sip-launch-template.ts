@@ -63,7 +63,10 @@ export interface SipProxyNodesProps {
   readonly secretParameter?: SecretParameterAccess;
   /** Where the nodes run: their role's statements name this region and account, not `*`. */
   readonly account: AccountScope;
-  /** Log groups the CloudWatch agent ships the nodes' log files to (the role may write only there). */
+  /**
+   * Log groups the nodes write to (the role may write only there): the CloudWatch agent's, and
+   * the account's Session Manager log group.
+   */
   readonly logGroupNames: readonly string[];
 }
 
@@ -182,6 +185,14 @@ export class SipLaunchTemplate extends Construct {
               (name) => `arn:aws:logs:${props.account.region}:${props.account.id}:log-group:${name}`,
             ),
           ),
+          // Session Manager's agent checks the session log group (and its encryption) before
+          // it streams a shell session there ("Creating an IAM role with permissions for
+          // Session Manager and Amazon S3 and CloudWatch Logs", Systems Manager user guide).
+          {
+            Effect: "Allow",
+            Action: "logs:DescribeLogGroups",
+            Resource: `arn:aws:logs:${props.account.region}:${props.account.id}:log-group:*`,
+          },
         ],
       }),
     });

@@ -11,7 +11,7 @@ import { SipAutoscaling } from "../constructs/sip-autoscaling";
 import { SipInstance } from "../constructs/sip-instance";
 import type { SipLaunchTemplate } from "../constructs/sip-launch-template";
 import { Vpc } from "../constructs/vpc";
-import { logGroupNames, projectTags } from "../config/names";
+import { logGroupNames, projectTags, SESSION_MANAGER_LOG_GROUP } from "../config/names";
 import { nodeSettingsFor } from "../config/node-settings";
 import { PolicyChecks, suppressPolicy } from "./policy";
 import { ReadableAddressStack } from "./unique-addresses";
@@ -71,7 +71,7 @@ export class SipProxyStack extends ReadableAddressStack {
       tlsPort: cfg.sip.destinationTransport === "tls" ? cfg.sip.tlsPort : undefined,
       node: nodeSettingsFor(cfg),
       account: { region: cfg.region, id: vpc.vpc.ownerId },
-      logGroupNames: [logGroupNames(cfg.name).kamailio, logGroupNames(cfg.name).setup],
+      logGroupNames: [logGroupNames(cfg.name).kamailio, logGroupNames(cfg.name).setup, SESSION_MANAGER_LOG_GROUP],
       secretParameter: cfg.sourceAuth && {
         name: cfg.sourceAuth.passwordParameter,
         region: cfg.region,
@@ -145,7 +145,7 @@ export class SipProxyStack extends ReadableAddressStack {
     suppressPolicy(
       template.shipLogsPolicy,
       "iam-no-wildcards",
-      "the CloudWatch agent names log streams after instance ids, unknown until launch; the groups are this environment's two, by name",
+      "the CloudWatch agent and Session Manager name log streams after instance ids and sessions, unknown until launch; the groups are named (this environment's two and the account's session log), and Session Manager looks its group up with logs:DescribeLogGroups, which has no single-group resource",
     );
     suppressPolicy(
       template.tagSelfPolicy,

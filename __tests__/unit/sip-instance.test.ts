@@ -28,7 +28,7 @@ describe("SipInstance", () => {
     expect(noSsh.some((r) => r.from_port <= 22 && r.to_port >= 22)).toBe(false);
   });
 
-  it("grants SSM Session Manager, and log shipping to the environment's two log groups only", () => {
+  it("grants SSM Session Manager, and writing to the environment's two log groups and the session log only", () => {
     expect(single.text).toHaveResourceWithProperties(IamRolePolicyAttachment, {
       policy_arn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
     });
@@ -38,6 +38,7 @@ describe("SipInstance", () => {
       resourcesOf(single.json, "aws_iam_role_policy").proxy_template_role_ship_logs.policy as string,
     );
     const group = (name: string) => `arn:aws:logs:us-east-1:\${aws_vpc.vpc.owner_id}:log-group:/sip-proxy/test/${name}`;
+    const session = "arn:aws:logs:us-east-1:${aws_vpc.vpc.owner_id}:log-group:/sip-proxy/session-manager";
     expect(policy.Statement).toEqual([
       {
         Effect: "Allow",
@@ -47,7 +48,14 @@ describe("SipInstance", () => {
           `${group("kamailio")}:log-stream:*`,
           group("setup"),
           `${group("setup")}:log-stream:*`,
+          session,
+          `${session}:log-stream:*`,
         ],
+      },
+      {
+        Effect: "Allow",
+        Action: "logs:DescribeLogGroups",
+        Resource: "arn:aws:logs:us-east-1:${aws_vpc.vpc.owner_id}:log-group:*",
       },
     ]);
   });
