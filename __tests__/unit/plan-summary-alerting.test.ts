@@ -1,5 +1,5 @@
 // The pull-request summary shouts about lost alerting as it does about a lost Elastic IP.
-import { renderMarkdown, summarizePlan, warnings } from "../../scripts/lib/plan-summary";
+import { renderMarkdown, summarizePlan, warnings, type PlanJson } from "../../scripts/lib/plan-summary";
 
 const change = (address: string, actions: string[]) => ({
   address,
@@ -41,5 +41,16 @@ describe("plan summary and alerting resources", () => {
       resource_changes: [change("aws_sns_topic_subscription.monitoring_critical_https", ["create"])],
     });
     expect(calm.changes[0].danger).toBeUndefined();
+  });
+});
+
+describe("the plan text in the pull-request comment", () => {
+  it("keeps Terraform's closing lines when a long plan is cut, and stays under GitHub's 65,536 characters", () => {
+    const empty = summarizePlan({ resource_changes: [] } as unknown as PlanJson);
+    const planText = `${"  + resource line\n".repeat(6000)}\nPlan: 52 to add, 0 to change, 0 to destroy.\n`;
+    const markdown = renderMarkdown("sip-proxy-dev", empty, planText);
+    expect(markdown).toMatch(/^Plan: 52 to add, 0 to change, 0 to destroy\.$/m);
+    expect(markdown).toContain("characters cut here; run npm run diff for the whole plan");
+    expect(markdown.length).toBeLessThan(65536);
   });
 });

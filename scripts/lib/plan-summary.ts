@@ -103,6 +103,8 @@ export const commentMarker = (stack: string) => `<!-- sip-proxy-diff:${stack} --
 
 // GitHub rejects comments over 65,536 characters; the plan text gets what the summary leaves.
 const PLAN_TEXT_LIMIT = 55000;
+/** How much of the plan's end is always kept. */
+const PLAN_TEXT_TAIL = 3000;
 
 const SYMBOL = { create: "+", update: "~", replace: "-/+", delete: "-", forget: "forget", move: "moved" } as const;
 
@@ -122,9 +124,10 @@ export function renderMarkdown(stack: string, summary: PlanSummary, planText?: s
     lines.push("", "</details>", "");
   }
   if (planText !== undefined) {
+    // Cut from the middle: the end holds Terraform's "Plan: ..." line and its warnings.
     const text =
       planText.length > PLAN_TEXT_LIMIT
-        ? `${planText.slice(0, PLAN_TEXT_LIMIT)}\n... (truncated; run npm run diff)`
+        ? `${planText.slice(0, PLAN_TEXT_LIMIT - PLAN_TEXT_TAIL)}\n... (${planText.length - PLAN_TEXT_LIMIT} characters cut here; run npm run diff for the whole plan) ...\n${planText.slice(-PLAN_TEXT_TAIL)}`
         : planText;
     lines.push("<details><summary>terraform plan</summary>", "", "```", text.trimEnd(), "```", "</details>", "");
   }
