@@ -24,15 +24,30 @@ export class ConfigError extends Error {
   constructor(
     readonly environment: string,
     readonly issues: readonly ConfigIssue[],
+    /** Checks that could not run because a setting they read is itself invalid. */
+    readonly skipped: readonly string[] = [],
   ) {
     const lines = issues.map((i) => `  - ${i.path || "(environment)"} = ${show(i.value)}: ${i.problem}. Fix: ${i.fix}`);
     const count = issues.length === 1 ? "1 invalid setting" : `${issues.length} invalid settings`;
-    super(`Environment "${environment}" has ${count}:\n${lines.join("\n")}`);
+    const notRun = skipped.length > 0 ? [`  (not checked until those are fixed: ${skipped.join("; ")})`] : [];
+    super(`Environment "${environment}" has ${count}:\n${[...lines, ...notRun].join("\n")}`);
     this.name = "ConfigError";
   }
 
   /** Field paths in the order reported; handy in tests and scripts. */
   get paths(): string[] {
     return this.issues.map((i) => i.path);
+  }
+}
+
+/** Several environments are bad: every one of their errors, in one message. */
+export class ConfigErrors extends ConfigError {
+  constructor(readonly errors: readonly ConfigError[]) {
+    super(
+      errors.map((e) => e.environment).join(", "),
+      errors.flatMap((e) => e.issues),
+    );
+    this.message = errors.map((e) => e.message).join("\n");
+    this.name = "ConfigErrors";
   }
 }

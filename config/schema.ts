@@ -3,7 +3,7 @@
 // problem (wrong type, missing, out of range) the operator is told what to write instead.
 import { z } from "zod";
 import { canonicalCidr, cidrSubnet, isCanonical, isPrivate, overlaps, parseCidr } from "./cidr";
-import { ConfigError, type ConfigIssue } from "./config-error";
+import { ConfigError, ConfigErrors, type ConfigIssue } from "./config-error";
 import { isInZone, isReservedDomain } from "./dns";
 import { PROJECT_TAG_NAMES, stackNameFor } from "./names";
 import { DEBIAN } from "./platform";
@@ -16,7 +16,7 @@ import {
 } from "./twilio";
 import AWS_DATA from "./aws-data.json";
 
-export { ConfigError, type ConfigIssue } from "./config-error";
+export { ConfigError, ConfigErrors, type ConfigIssue } from "./config-error";
 
 export const ARCHITECTURES = ["single", "load-balanced"] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
@@ -572,7 +572,8 @@ function checkCidrPolicy(p: Parsed, add: AddIssue): void {
   }
 }
 
-function checkCrossFields(p: Parsed, add: AddIssue): void {
+/** Each zone in the region, listed once. */
+function checkZones(p: Parsed, add: AddIssue): void {
   const zones = new Set<string>();
   p.availabilityZones.forEach((az, i) => {
     const path = `availabilityZones[${i}]`;
@@ -582,7 +583,10 @@ function checkCrossFields(p: Parsed, add: AddIssue): void {
     if (zones.has(az)) add(path, "is listed twice", "list each zone once");
     zones.add(az);
   });
+}
 
+/** TLS needs destination ports; the SIP, TLS and egress ports differ. */
+function checkPorts(p: Parsed, add: AddIssue): void {
   if (p.sip.destinationTransport === "tls") {
     const destinations = p.destinations ?? [{ host: p.destinationDomain, port: undefined, enabled: true }];
     destinations.forEach((d, i) => {
@@ -605,7 +609,10 @@ function checkCrossFields(p: Parsed, add: AddIssue): void {
       `use another port, e.g. ${defaultEgressPort(p.sip)}`,
     );
   }
+}
 
+/** Destinations listed once, at least one enabled. */
+function checkDestinations(p: Parsed, add: AddIssue): void {
   if (p.destinations) {
     const seen = new Map<string, number>();
     p.destinations.forEach((d, i) => {
@@ -618,13 +625,19 @@ function checkCrossFields(p: Parsed, add: AddIssue): void {
       add("destinations", "has every destination disabled, so calls would have nowhere to go", "enable at least one");
     }
   }
+}
 
+/** The project's own tags are the stack's to set. */
+function checkTags(p: Parsed, add: AddIssue): void {
   for (const key of Object.keys(p.tags)) {
     if (RESERVED_TAGS.includes(key)) {
       add(`tags.${key}`, "is set by the stack on every resource", "remove it from tags");
     }
   }
+}
 
+/** Settings only one architecture reads, and the load-balanced ones' consistency. */
+function checkArchitectureFields(p: Parsed, add: AddIssue): void {
   if (p.architecture === "single") {
     for (const field of ["natGateways", "autoscaling"] as const) {
       if (p[field] !== undefined) {
@@ -647,9 +660,10 @@ function checkCrossFields(p: Parsed, add: AddIssue): void {
       }
     }
   }
+}
 
-  checkDns(p, add);
-
+/** The SIP timers in the order they fire. */
+function checkTimers(p: Parsed, add: AddIssue): void {
   if (p.sip.progressTimeoutMs >= p.sip.ringTimeoutMs) {
     add(
       "sip.progressTimeoutMs",
@@ -657,6 +671,17 @@ function checkCrossFields(p: Parsed, add: AddIssue): void {
       "lower progressTimeoutMs or raise ringTimeoutMs",
     );
   }
+  if (p.sip.ringTimeoutMs <= p.sip.transactionTimeoutMs) {
+    add(
+      "sip.ringTimeoutMs",
+      "must be longer than sip.transactionTimeoutMs",
+      "raise ringTimeoutMs or lower transactionTimeoutMs",
+    );
+  }
+}
+
+/** Each Account SID listed once. */
+function checkAccountSids(p: Parsed, add: AddIssue): void {
   if (Array.isArray(p.sourceAccountSids)) {
     const seen = new Map<string, number>();
     p.sourceAccountSids.forEach((sid, i) => {
@@ -664,14 +689,6 @@ function checkCrossFields(p: Parsed, add: AddIssue): void {
         add(`sourceAccountSids[${i}]`, `repeats sourceAccountSids[${seen.get(sid)}]`, "list each once");
       seen.set(sid, i);
     });
-  }
-
-  if (p.sip.ringTimeoutMs <= p.sip.transactionTimeoutMs) {
-    add(
-      "sip.ringTimeoutMs",
-      "must be longer than sip.transactionTimeoutMs",
-      "raise ringTimeoutMs or lower transactionTimeoutMs",
-    );
   }
 }
 
@@ -805,31 +822,74 @@ export function parseEnvironment(input: unknown): EnvironmentConfig {
       issues.push({ path, value: valueAt(source, pathKeys(path)), problem, fix: fix ?? hintFor(path) });
 
   const result = environmentSchema.safeParse(input);
-  if (!result.success) {
-    for (const issue of result.error.issues) {
-      if (issue.code === "unrecognized_keys") {
-        for (const key of issue.keys) {
-          const path = formatPath([...issue.path, key]);
-          issues.push({
-            path,
-            value: valueAt(input, [...issue.path, key]),
-            problem: key in RETIRED ? RETIRED[key].problem : "is not a known setting",
-            fix: key in RETIRED ? RETIRED[key].fix : "check the spelling against config/schema.ts",
-          });
-        }
-        continue;
-      }
-      const path = formatPath(issue.path);
-      issues.push({ path, value: valueAt(input, issue.path), problem: issue.message, fix: hintFor(path) });
-    }
-    throw new ConfigError(envName, issues);
+  if (result.success) {
+    for (const check of CHECKS) check.run(result.data, add(result.data));
+    if (issues.length > 0) throw new ConfigError(envName, issues);
+    return resolve(result.data);
   }
 
-  checkCidrPolicy(result.data, add(result.data));
-  checkCrossFields(result.data, add(result.data));
-  if (issues.length > 0) throw new ConfigError(envName, issues);
-  return resolve(result.data);
+  // Some fields are bad. So that one pass shows everything, the checks still run on what did
+  // parse: the top-level settings holding a bad field (or a misspelt key) are left out and
+  // parsed again with their defaults, and a check that reads one of them is reported as
+  // skipped instead of judging a default the operator never wrote.
+  const invalid = new Set<string>();
+  for (const issue of result.error.issues) {
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) {
+        const path = formatPath([...issue.path, key]);
+        issues.push({
+          path,
+          value: valueAt(input, [...issue.path, key]),
+          problem: key in RETIRED ? RETIRED[key].problem : "is not a known setting",
+          fix: key in RETIRED ? RETIRED[key].fix : "check the spelling against config/schema.ts",
+        });
+        invalid.add(String(issue.path[0] ?? key));
+      }
+      continue;
+    }
+    const path = formatPath(issue.path);
+    issues.push({ path, value: valueAt(input, issue.path), problem: issue.message, fix: hintFor(path) });
+    invalid.add(String(issue.path[0] ?? ""));
+  }
+  const rest = input !== null && typeof input === "object" ? { ...(input as Record<string, unknown>) } : {};
+  for (const key of invalid) delete rest[key];
+  const partial = environmentSchema.safeParse(rest);
+  if (!partial.success) {
+    // A required setting is among the bad ones: nothing sensible is left to check against.
+    throw new ConfigError(envName, issues, [`every cross-field check (they need ${[...invalid].join(", ")})`]);
+  }
+  const skipped: string[] = [];
+  for (const check of CHECKS) {
+    const found: ConfigIssue[] = [];
+    const read = new Set<string>();
+    const watched = new Proxy(partial.data, {
+      get(target, key, receiver) {
+        if (typeof key === "string") read.add(key);
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    check.run(watched, (path, problem, fix) =>
+      found.push({ path, value: valueAt(partial.data, pathKeys(path)), problem, fix: fix ?? hintFor(path) }),
+    );
+    const needs = [...read].filter((key) => invalid.has(key));
+    if (needs.length > 0) skipped.push(`${check.name} (needs ${needs.join(", ")})`);
+    else issues.push(...found);
+  }
+  throw new ConfigError(envName, issues, skipped);
 }
+
+/** The checks that span fields (or go past one field's type), each by name. */
+const CHECKS: readonly { readonly name: string; readonly run: (p: Parsed, add: AddIssue) => void }[] = [
+  { name: "address ranges", run: checkCidrPolicy },
+  { name: "zones", run: checkZones },
+  { name: "ports and TLS", run: checkPorts },
+  { name: "destinations", run: checkDestinations },
+  { name: "tags", run: checkTags },
+  { name: "architecture settings", run: checkArchitectureFields },
+  { name: "ingress name", run: checkDns },
+  { name: "SIP timers", run: checkTimers },
+  { name: "account SIDs", run: checkAccountSids },
+];
 
 function pathKeys(path: string): PropertyKey[] {
   return path
@@ -838,23 +898,46 @@ function pathKeys(path: string): PropertyKey[] {
     .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
 }
 
-/** Parses several environments; throws the first ConfigError, names must be unique. */
-export function parseEnvironments(inputs: readonly unknown[]): EnvironmentConfig[] {
-  const configs = inputs.map(parseEnvironment);
-  const names = new Set<string>();
-  for (const cfg of configs) {
-    if (names.has(cfg.name)) {
-      throw new ConfigError(cfg.name, [
+/**
+ * Parses several environments, all of them before throwing: one ConfigError (a
+ * ConfigErrors when several environments are bad) lists every bad field of every
+ * environment, and a name used twice names both sources (`sources[i]` is where `inputs[i]`
+ * came from, e.g. its file; default: its position).
+ */
+export function parseEnvironments(inputs: readonly unknown[], sources?: readonly string[]): EnvironmentConfig[] {
+  const where = (i: number) => sources?.[i] ?? `environment #${i + 1}`;
+  const errors: ConfigError[] = [];
+  const configs: EnvironmentConfig[] = [];
+  inputs.forEach((input) => {
+    try {
+      configs.push(parseEnvironment(input));
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      errors.push(error);
+    }
+  });
+  const firstSource = new Map<string, number>();
+  inputs.forEach((input, i) => {
+    const name = valueAt(input, ["name"]);
+    if (typeof name !== "string") return;
+    const first = firstSource.get(name);
+    if (first === undefined) {
+      firstSource.set(name, i);
+      return;
+    }
+    errors.push(
+      new ConfigError(name, [
         {
           path: "name",
-          value: cfg.name,
-          problem: "is used by two environments",
-          fix: "give each environment its own name",
+          value: name,
+          problem: `is used by two environments: ${where(first)} and ${where(i)}`,
+          fix: "give each environment its own name (it names the stack and its Terraform state)",
         },
-      ]);
-    }
-    names.add(cfg.name);
-  }
+      ]),
+    );
+  });
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new ConfigErrors(errors);
   return configs;
 }
 

@@ -1,8 +1,10 @@
-// npm run synth [-- --environments <module> --outdir <dir>]
+// npm run synth [-- --environments <module> --outdir <dir> --prune]
 // Synthesizes every environment into <outdir>/stacks/sip-proxy-<env>/cdk.tf.json.
-// On a bad environment: prints every bad field, removes that environment's stale output
-// (so nobody deploys an old copy by mistake) and exits 1 without writing anything.
-import { existsSync, readFileSync, rmSync } from "node:fs";
+// Every environment is checked before anything is written. On any failure it prints every
+// problem, removes the output of every environment (so nobody deploys or inspects an old
+// copy by mistake) and exits 1. A folder of an environment that no longer exists is kept
+// with a warning (its AWS resources may still exist); --prune deletes it.
+import { readFileSync, rmSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { buildApp } from "../main";
@@ -11,25 +13,43 @@ import { ConstructError } from "../constructs/construct-error";
 import { installLockFiles } from "../stacks/lock-files";
 import { PolicyViolationError, policySuppressions, synthesizeChecked } from "../stacks/policy";
 import { PROJECT_ROOT } from "./lib/terraform";
+import { orphanedStackOutputs, removeStackOutputs } from "../stacks/stack-outputs";
+import { StrandedStateError } from "../stacks/state-guard";
 import { resourceAddresses, type StackJson } from "./lib/stack-json";
 import { stackNameFor } from "../config/names";
 
-function loadEnvironments(modulePath?: string): readonly unknown[] {
-  if (!modulePath) return (require("../config/environments") as { environments: unknown[] }).environments;
+function loadEnvironments(modulePath?: string): { inputs: readonly unknown[]; sources?: readonly string[] } {
+  if (!modulePath) {
+    const { environmentFiles } = require("../config/environments") as typeof import("../config/environments");
+    return { inputs: environmentFiles.map((e) => e.input), sources: environmentFiles.map((e) => e.file) };
+  }
   const loaded = require(resolve(modulePath)) as { environments?: unknown[] };
   if (!Array.isArray(loaded.environments)) throw new Error(`${modulePath} does not export an \`environments\` array`);
-  return loaded.environments;
+  return { inputs: loaded.environments };
 }
 
 function main(): number {
   const { values } = parseArgs({
-    options: { environments: { type: "string" }, outdir: { type: "string" } },
+    options: { environments: { type: "string" }, outdir: { type: "string" }, prune: { type: "boolean" } },
   });
   const outdir = resolve(values.outdir ?? join(PROJECT_ROOT, "cdktf.out"));
-  const inputs = loadEnvironments(values.environments);
+  const { inputs, sources } = loadEnvironments(values.environments);
+  // Every stack this run would write: on failure none of them may keep an earlier cdk.tf.json.
+  const stacks = inputs
+    .map((input) => (input as { name?: unknown }).name)
+    .filter((name): name is string => typeof name === "string")
+    .map(stackNameFor);
+  const failed = (lines: string[]): number => {
+    for (const line of lines) console.error(line);
+    for (const folder of removeStackOutputs(outdir, stacks)) {
+      console.error(`removed stale output ${relative(process.cwd(), folder)}`);
+    }
+    console.error("nothing was synthesized");
+    return 1;
+  };
   const started = Date.now();
   try {
-    const { app, configs } = buildApp(inputs, outdir);
+    const { app, configs } = buildApp(inputs, outdir, sources);
     synthesizeChecked(app);
     const unlocked = installLockFiles(
       outdir,
@@ -55,28 +75,39 @@ function main(): number {
         );
       }
     }
+    reportOrphans(outdir, stacks, values.prune === true);
     console.log(`${configs.length} environment(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return 0;
   } catch (error) {
     if (error instanceof PolicyViolationError) {
-      for (const violation of error.violations) console.error(violation.message);
-      console.error("synth stopped: fix the violations above (or suppress one with a written reason)");
-      return 1;
+      return failed([
+        ...error.violations.map((v) => v.message),
+        "synth stopped: fix the violations above (or suppress one with a written reason)",
+      ]);
     }
     if (error instanceof ConstructError) {
-      console.error(error.message);
-      console.error("synth stopped: a construct was given props it cannot build");
-      return 1;
+      return failed([error.message, "synth stopped: a construct was given props it cannot build"]);
     }
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
-    const stale = join(outdir, "stacks", stackNameFor(error.environment));
-    if (existsSync(stale)) {
-      rmSync(stale, { recursive: true, force: true });
-      console.error(`removed stale output ${stale}`);
+    if (error instanceof ConfigError || error instanceof StrandedStateError) return failed([error.message]);
+    throw error;
+  }
+}
+
+/**
+ * Folders of environments that no longer exist: kept, with a warning, because their AWS
+ * resources may still be deployed; deleted only with --prune.
+ */
+function reportOrphans(outdir: string, stacks: readonly string[], prune: boolean): void {
+  for (const folder of orphanedStackOutputs(outdir, stacks)) {
+    const shown = relative(process.cwd(), folder);
+    if (prune) {
+      rmSync(folder, { recursive: true, force: true });
+      console.log(`pruned ${shown} (no environment has that name)`);
+    } else {
+      console.error(
+        `warning: ${shown} belongs to no configured environment; its AWS resources may still exist (README "Removing an environment"); npm run synth -- --prune deletes the folder`,
+      );
     }
-    console.error("nothing was synthesized");
-    return 1;
   }
 }
 

@@ -141,6 +141,6 @@ describe("plan summary (real Terraform plan, offline)", () => {
   it("npm run diff rejects an unknown environment with the usage", () => {
     const run = spawnSync("npx", ["tsx", "scripts/diff.ts", "qa"], { cwd: PROJECT_ROOT, encoding: "utf8" });
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain("usage: npm run diff -- <dev|staging|prod>");
+    expect(run.stderr).toContain(`usage: npm run diff -- <${environments.map((e) => e.name).join("|")}>`);
   }, 30000);
 });

@@ -11,6 +11,7 @@ const FILE = ".github/workflows/pr-diff.yml";
 const text = readFileSync(join(PROJECT_ROOT, FILE), "utf8");
 
 interface Step {
+  id?: string;
   uses?: string;
   run?: string;
   if?: string;
@@ -20,7 +21,7 @@ interface Step {
 interface Workflow {
   on: Record<string, unknown>;
   permissions: Record<string, string>;
-  jobs: Record<string, { strategy: { matrix: { environment: string[] } }; steps: Step[] }>;
+  jobs: Record<string, { strategy: { matrix: { environment: string } }; steps: Step[] }>;
 }
 
 const workflow = parse(text) as Workflow;
@@ -30,10 +31,15 @@ const scripts = (
 ).scripts;
 
 describe("pull-request diff workflow", () => {
-  it("runs on pull requests with one job per environment", () => {
+  it("runs on pull requests with one job per environment, found from the environment files", () => {
     expect(Object.keys(workflow.on)).toEqual(["pull_request"]);
-    const [job] = Object.values(workflow.jobs);
-    expect(job.strategy.matrix.environment).toEqual(environments.map((e) => e.name));
+    expect(workflow.jobs.diff.strategy.matrix.environment).toBe("${{ fromJSON(needs.environments.outputs.names) }}");
+    // Run the listing step's command here, on this checkout: it must name every environment.
+    const list = workflow.jobs.environments.steps.find((s) => s.id === "list")!.run!;
+    const command = /^echo "names=\$\((.*)\)" >> "\$GITHUB_OUTPUT"$/.exec(list.trim())![1];
+    const run = spawnSync("bash", ["-c", command], { cwd: PROJECT_ROOT, encoding: "utf8" });
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual(environments.map((e) => e.name));
   });
 
   it("assumes an AWS role by OIDC from a repository variable, with no stored keys", () => {

@@ -48,7 +48,7 @@ describe("replacements that AWS must be able to carry out", () => {
   });
 
   it("never renames the Auto Scaling group, launch template or NLB", () => {
-    const staging = stacks[1].json;
+    const staging = synthEnvironment(environments.find((e) => e.name === "staging")!).json;
     const names = ["aws_autoscaling_group", "aws_launch_template", "aws_lb"].map(
       (type) => Object.values(resourcesOf(staging, type))[0].name,
     );

@@ -1,4 +1,4 @@
-import { ConfigError, parseEnvironment, parseEnvironments } from "../../config/schema";
+import { ConfigError, ConfigErrors, parseEnvironment, parseEnvironments } from "../../config/schema";
 import { rejection } from "../helpers";
 import { TWILIO_EDGES_PUBLISHED } from "../fixtures/twilio-edges";
 import { environments } from "../../config/environments";
@@ -214,5 +214,47 @@ describe("parseEnvironment", () => {
   it("refuses the old allowedSourceCidrs with a pointer to the new field", () => {
     const error = rejection({ ...validInput, allowedSourceCidrs: ["54.172.60.0/23"] });
     expect(error.message).toContain("additionalSourceCidrs");
+  });
+});
+
+describe("every error at once", () => {
+  it("reports every bad environment, not only the first", () => {
+    const bad = (name: string) => ({ ...validInput, name, vpcCidr: "10.0.0.0/8" });
+    let error: unknown;
+    try {
+      parseEnvironments([bad("one"), validInput, bad("two")]);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigErrors);
+    const message = (error as ConfigErrors).message;
+    expect(message).toContain('Environment "one" has');
+    expect(message).toContain('Environment "two" has');
+  });
+
+  it("still runs the range and cross-field checks when a key is misspelt", () => {
+    const error = rejection({
+      ...validInput,
+      sipp: { port: 5060 },
+      additionalSourceCidrs: ["198.51.0.0/16"],
+      availabilityZones: ["us-west-2a"],
+    });
+    expect(error.paths).toEqual(["sipp", "additionalSourceCidrs[0]", "availabilityZones[0]"]);
+    expect(error.skipped).toEqual([]);
+  });
+
+  it("says which checks it could not run because a setting they read is itself invalid", () => {
+    const error = rejection({ ...validInput, sip: { port: "5060" }, additionalSourceCidrs: ["198.51.0.0/16"] });
+    expect(error.paths).toEqual(["sip.port", "additionalSourceCidrs[0]"]);
+    expect(error.skipped).toEqual(["ports and TLS (needs sip)", "SIP timers (needs sip)"]);
+    expect(error.message).toContain(
+      "(not checked until those are fixed: ports and TLS (needs sip); SIP timers (needs sip))",
+    );
+  });
+
+  it("names both files that use one environment name", () => {
+    expect(() =>
+      parseEnvironments([validInput, validInput], ["config/environments/a.ts", "config/environments/b.ts"]),
+    ).toThrow(/is used by two environments: config\/environments\/a\.ts and config\/environments\/b\.ts/);
   });
 });

@@ -35,7 +35,7 @@ describe("Elastic IP pre-flight", () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect(error!.message).toContain(
-      'account "default" would need 9 Elastic IPs in us-east-1 (dev 1, staging 2, prod 6; this project\'s addresses only',
+      'account "default" would need 9 Elastic IPs in us-east-1 (dev 1, prod 6, staging 2; this project\'s addresses only',
     );
     expect(error!.message).toContain("above its quota of 5");
     expect(error!.message).toContain('"EC2-VPC Elastic IPs" quota (Service Quotas, code L-0263D0A3)');
