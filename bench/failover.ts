@@ -7,29 +7,41 @@
 // (200 from the second destination, or 408). Prints each case's runs, median and the bound
 // the README states (destinations × (transactionTimeoutMs + progressTimeoutMs)). The SIP
 // tests assert the same cases against the bound; this prints the figures the README quotes.
-import { parseArgs } from "node:util";
-import { environments } from "../config/environments";
+import { loadEnvironmentFiles, runCommand, type CommandSpec, type ParsedCommand } from "../scripts/lib/cli";
 import { parseEnvironment, worstCaseTimeToFinalMs } from "../config/schema";
 import { SipLab } from "../lab/harness";
 import type { SippResult } from "../lab/sipp";
 import { cseqMethod, kindOf } from "../lab/trace";
 
-const { values } = parseArgs({
+const SPEC: CommandSpec = {
+  command: "npm run bench:failover",
+  summary:
+    "Times how long a call takes to reach its final reply when the first destination is silent or failing, through the dev environment's real Kamailio in the lab, against the bound the config computes. Needs root.",
+  readsEnvironments: true,
   options: {
-    runs: { type: "string", default: "3" },
-    "transaction-ms": { type: "string", default: "1500" },
-    "progress-ms": { type: "string", default: "2500" },
+    runs: { type: "string", value: "<n>", description: "runs per case (default 3)" },
+    "transaction-ms": { type: "string", value: "<ms>", description: "sip.transactionTimeoutMs (default 1500)" },
+    "progress-ms": { type: "string", value: "<ms>", description: "sip.progressTimeoutMs (default 2500)" },
   },
-});
-const runs = Number(values.runs);
-const cfg = parseEnvironment({
-  ...environments.find((e) => e.name === "dev")!,
-  sip: {
-    transactionTimeoutMs: Number(values["transaction-ms"]),
-    progressTimeoutMs: Number(values["progress-ms"]),
-    ringTimeoutMs: 10000,
-  },
-});
+  examples: ["npm run bench:failover", "npm run bench:failover -- --runs 5"],
+};
+
+let values: Record<string, string> = {};
+let runs = 3;
+let cfg: ReturnType<typeof parseEnvironment>;
+
+function configure(given: Record<string, unknown>): void {
+  values = { runs: "3", "transaction-ms": "1500", "progress-ms": "2500", ...(given as Record<string, string>) };
+  runs = Number(values.runs);
+  cfg = parseEnvironment({
+    ...loadEnvironmentFiles().find((e) => e.input.name === "dev")!.input,
+    sip: {
+      transactionTimeoutMs: Number(values["transaction-ms"]),
+      progressTimeoutMs: Number(values["progress-ms"]),
+      ringTimeoutMs: 10000,
+    },
+  });
+}
 
 function timeTo(r: SippResult, code: string): number {
   const invite = r.messages.find((m) => m.direction === "sent" && kindOf(m) === "INVITE")!;
@@ -89,7 +101,8 @@ const CASES: Case[] = [
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function main(): Promise<void> {
+async function main({ values: given }: ParsedCommand): Promise<number> {
+  configure(given);
   const bound = worstCaseTimeToFinalMs({ ...cfg, destinations: ["first", "second"] });
   console.log(
     `failover timers: transactionTimeoutMs ${cfg.sip.transactionTimeoutMs}, progressTimeoutMs ${cfg.sip.progressTimeoutMs}, 2 destinations, bound ${bound} ms, ${runs} runs`,
@@ -104,9 +117,7 @@ async function main(): Promise<void> {
   } finally {
     await lab.stop();
   }
+  return 0;
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+runCommand(SPEC, main);

@@ -18,8 +18,7 @@
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { environments } from "../config/environments";
+import { loadEnvironmentFiles, runCommand, UsageError, type CommandSpec, type ParsedCommand } from "../scripts/lib/cli";
 import { parseEnvironment, sharedMemoryFor, type EnvironmentConfig } from "../config/schema";
 import { SipLab } from "../lab/harness";
 import { finalStats, SIPP_STATS_ARGS, type RunningSipp, type SippResult } from "../lab/sipp";
@@ -276,32 +275,55 @@ function markdown(title: string, steps: StepResult[]): string {
   ].join("\n");
 }
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      env: { type: "string", default: "dev" },
-      transport: { type: "string", default: "udp" },
-      rates: { type: "string", default: "250,500,1000,2000,4000,8000" },
-      seconds: { type: "string", default: "20" },
-      callers: { type: "string", default: "0" },
-      "instance-memory-mb": { type: "string", default: "2048" },
-      "peak-cps": { type: "string" },
-      "log-level": { type: "string" },
-      children: { type: "string" },
-      logging: { type: "string", default: "journal" },
+const SPEC: CommandSpec = {
+  command: "npm run bench:sip",
+  summary:
+    "SIP capacity benchmark: steps of SIPp call rates through the environment's real Kamailio in the lab; prints each step and the highest rate with no failed call, and writes bench/results/. Needs root.",
+  readsEnvironments: true,
+  options: {
+    env: { type: "string", value: "<environment>", description: "whose Kamailio settings (default dev)" },
+    transport: { type: "string", value: "udp|tcp", description: "default udp" },
+    rates: { type: "string", value: "<n,n,...>", description: "calls per second per step (default 250,...,8000)" },
+    seconds: { type: "string", value: "<n>", description: "seconds per step (default 20)" },
+    callers: { type: "string", value: "<n>", description: "SIPp callers (default: 1, 2 above 4000 calls/s)" },
+    "instance-memory-mb": {
+      type: "string",
+      value: "<n>",
+      description: "instance RAM the memory rule caps at (default 2048)",
     },
-  });
+    "peak-cps": { type: "string", value: "<n>", description: "sizes shared memory (default: the environment's)" },
+    "log-level": { type: "string", value: "<level>", description: "default: the environment's" },
+    children: { type: "string", value: "<n>", description: "workers per transport (default: the environment's)" },
+    logging: {
+      type: "string",
+      value: LOGGING.join("|"),
+      description: "where SIPLOG lines go (journal is as deployed)",
+    },
+  },
+  examples: ["npm run bench:sip -- --rates 250,500 --seconds 10", "npm run bench:sip -- --env prod --transport tcp"],
+};
+
+async function main({ values: given }: ParsedCommand): Promise<number> {
+  const values = {
+    env: "dev",
+    transport: "udp",
+    rates: "250,500,1000,2000,4000,8000",
+    seconds: "20",
+    callers: "0",
+    "instance-memory-mb": "2048",
+    logging: "journal",
+    ...(given as Record<string, string | undefined>),
+  } as Record<string, string> & { "peak-cps"?: string; "log-level"?: string; children?: string };
   const logging = values.logging as Logging;
-  if (!LOGGING.includes(logging)) {
-    console.error(`--logging must be one of ${LOGGING.join(", ")} (journal is as deployed)`);
-    return 2;
+  if (!LOGGING.includes(logging)) throw new UsageError(`--logging must be one of ${LOGGING.join(", ")}`);
+  const files = loadEnvironmentFiles();
+  const input = files.find((e) => e.input.name === values.env)?.input;
+  if (!input) {
+    throw new UsageError(`unknown environment "${values.env}"; known: ${files.map((e) => e.input.name).join(", ")}`);
   }
-  const input = environments.find((e) => e.name === values.env);
   const transport = values.transport;
-  if (!input || (transport !== "udp" && transport !== "tcp")) {
-    console.error("usage: npm run bench:sip -- [--env dev] [--transport udp|tcp] [--rates 250,500] [--seconds 20]");
-    return 2;
-  }
+  if (transport !== "udp" && transport !== "tcp")
+    throw new UsageError(`--transport must be udp or tcp, not "${transport}"`);
   const base = parseEnvironment(input);
   const peak = values["peak-cps"] ? Number(values["peak-cps"]) : base.sip.peakCallsPerSecond;
   const logLevel = (values["log-level"] ?? base.logLevel) as EnvironmentConfig["logLevel"];
@@ -375,9 +397,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main()
-  .then((code) => process.exit(code))
-  .catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
+runCommand(SPEC, main);

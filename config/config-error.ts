@@ -51,3 +51,14 @@ export class ConfigErrors extends ConfigError {
     this.name = "ConfigErrors";
   }
 }
+
+/** An environment file that cannot be loaded (a syntax error, no or several exports). */
+export class EnvironmentFileError extends Error {
+  override name = "EnvironmentFileError";
+  constructor(
+    readonly file: string,
+    problem: string,
+  ) {
+    super(`${file}: ${problem}`);
+  }
+}

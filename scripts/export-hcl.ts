@@ -5,9 +5,6 @@
 // for why this is not `cdktf synth --hcl`.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
-import { environments } from "../config/environments";
-import { ConfigError } from "../config/schema";
 import { stackToHcl, type ProviderSchemas } from "./lib/hcl";
 import { resourceAddresses, withSynthesizedStacks } from "./lib/stack-json";
 import {
@@ -19,16 +16,19 @@ import {
   terraformEnv,
 } from "./lib/terraform";
 import { stackNameFor } from "../config/names";
+import { runCommand, UsageError, type CommandSpec, type ParsedCommand } from "./lib/cli";
 
 const FILES = ["versions.tf", "providers.tf", "variables.tf", "locals.tf", "main.tf", "outputs.tf"];
 
+/** A step of the export failed (terraform init, fmt or validate): its output says why. */
+class ExportError extends Error {}
+
 function fail(message: string): never {
-  throw new Error(message);
+  throw new ExportError(message);
 }
 
-function exportStack(name: string, outDir: string): string {
-  const input = environments.filter((e) => e.name === name);
-  return withSynthesizedStacks(input, ([{ cfg, dir: synthesized, json: stack }]) => {
+function exportStack(input: unknown, name: string, outDir: string): string {
+  return withSynthesizedStacks([input], ([{ cfg, dir: synthesized, json: stack }]) => {
     const stackName = cfg.stackName;
 
     // The provider's schema tells nested blocks from arguments; init reads it from the mirror.
@@ -63,34 +63,31 @@ function exportStack(name: string, outDir: string): string {
   });
 }
 
-function main(argv: string[]): number {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { out: { type: "string" } },
-  });
-  const names = environments.map((e) => e.name);
-  if (positionals.length !== 1 || !names.includes(positionals[0])) {
-    console.error(`usage: npm run export-hcl -- <${names.join("|")}> [--out <dir>]   (default hcl/sip-proxy-<env>)`);
-    return 2;
-  }
-  const name = positionals[0];
-  const outDir = resolve(values.out ?? join(PROJECT_ROOT, "hcl", stackNameFor(name)));
+const SPEC: CommandSpec = {
+  command: "npm run export-hcl",
+  summary:
+    "Writes an environment's stack as plain Terraform (HCL) files that take over its state, and validates them offline: the way out of CDKTF.",
+  environments: "one",
+  options: { out: { type: "string", value: "<dir>", description: "where to write (default hcl/sip-proxy-<env>)" } },
+  examples: ["npm run export-hcl -- dev", "npm run export-hcl -- prod --out /tmp/prod-hcl"],
+};
+
+function main({ values, environments: [env] }: ParsedCommand): number {
+  const name = String(env.input.name);
+  const outDir = resolve((values.out as string | undefined) ?? join(PROJECT_ROOT, "hcl", stackNameFor(name)));
   if (existsSync(join(outDir, "cdk.tf.json"))) {
-    console.error(`${outDir} holds a cdk.tf.json; Terraform would read both. Choose another folder.`);
-    return 2;
+    throw new UsageError(`${outDir} holds a cdk.tf.json; Terraform would read both. Choose another folder.`);
   }
   try {
-    console.log(exportStack(name, outDir));
+    console.log(exportStack(env.input, name, outDir));
     return 0;
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ExportError) {
       console.error(error.message);
       return 1;
     }
-    console.error((error as Error).message);
-    return 1;
+    throw error;
   }
 }
 
-process.exit(main(process.argv.slice(2)));
+runCommand(SPEC, main);

@@ -3,31 +3,27 @@
 // with mock credentials and the provider mirror. Nothing here can reach AWS: the provider
 // skips credential, account and region checks, and the stacks have no data sources.
 import { relative } from "node:path";
-import { environments } from "../config/environments";
-import { ConfigError } from "../config/schema";
 import { buildApp } from "../main";
+import { synthesizeChecked } from "../stacks/policy";
+import { runCommand, type CommandSpec, type ParsedCommand } from "./lib/cli";
 import { OFFLINE_AWS_ENV, initOffline, offlineWorkdir, terraform, terraformEnv } from "./lib/terraform";
 
-function main(argv: string[]): number {
-  const names = environments.map((e) => e.name);
-  const unknown = argv.filter((a) => !names.includes(a));
-  if (unknown.length > 0) {
-    console.error(`unknown environment(s): ${unknown.join(", ")}\nusage: npm run plan -- [${names.join("|")} ...]`);
-    return 2;
-  }
-  const wanted = argv.length > 0 ? argv : names;
-  let configs;
-  try {
-    const built = buildApp(environments.filter((e) => wanted.includes(e.name)));
-    built.app.synth();
-    configs = built.configs;
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      return 1;
-    }
-    throw error;
-  }
+const SPEC: CommandSpec = {
+  command: "npm run plan",
+  summary:
+    "Offline terraform plan of freshly synthesized stacks (all environments when none is named): mock credentials, the provider mirror, no AWS call.",
+  environments: "any",
+  examples: ["npm run plan", "npm run plan -- dev", "npm run plan -- staging prod"],
+};
+
+function main({ environments: wanted }: ParsedCommand): number {
+  const built = buildApp(
+    wanted.map((e) => e.input),
+    undefined,
+    wanted.map((e) => e.file),
+  );
+  synthesizeChecked(built.app);
+  const configs = built.configs;
 
   const env = terraformEnv(OFFLINE_AWS_ENV);
   let failed = 0;
@@ -49,4 +45,4 @@ function main(argv: string[]): number {
   return failed === 0 ? 0 : 1;
 }
 
-process.exit(main(process.argv.slice(2)));
+runCommand(SPEC, main);

@@ -3,21 +3,29 @@
 // and checks what only an apply can show. Exits 1 when any check fails. See the README,
 // "Deploy rehearsal".
 import { join } from "node:path";
-import { environments } from "../config/environments";
 import { stackNameFor } from "../config/names";
+import { parseEnvironments } from "../config/schema";
 import { RootUnavailableError } from "../lab/debian-root";
 import { ensureMotoRoot, startMoto } from "./lib/moto";
 import { rehearseEnvironments } from "./lib/rehearse-run";
 import { SCRATCH_DIR } from "./lib/terraform";
+import { runCommand, type CommandSpec, type ParsedCommand } from "./lib/cli";
 
-async function main(argv: string[]): Promise<number> {
-  const names = environments.map((e) => e.name);
-  const unknown = argv.filter((a) => !names.includes(a));
-  if (unknown.length > 0 || argv.includes("--help")) {
-    console.error(`usage: npm run rehearse [-- <${names.join("|")}> ...]   (all environments without arguments)`);
-    return 2;
-  }
-  const chosen = argv.length > 0 ? argv : names;
+const SPEC: CommandSpec = {
+  command: "npm run rehearse",
+  summary:
+    "Applies each synthesized stack to moto (an AWS emulator on loopback) and checks what only an apply shows: the reviewed state, a clean second plan, a predicted change, the refused destroy. All environments when none is named.",
+  environments: "any",
+  examples: ["npm run rehearse", "npm run rehearse -- prod"],
+};
+
+async function main({ environments: wanted }: ParsedCommand): Promise<number> {
+  const chosen = wanted.map((e) => String(e.input.name));
+  // Bad input stops here, before the emulator is built or started.
+  parseEnvironments(
+    wanted.map((e) => e.input),
+    wanted.map((e) => e.file),
+  );
   let emulator: { root: string; version: string };
   try {
     emulator = ensureMotoRoot((line) => console.log(line));
@@ -51,10 +59,4 @@ async function main(argv: string[]): Promise<number> {
   return results.every((r) => r.failures.length === 0) ? 0 : 1;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    console.error(error.stack ?? error.message);
-    process.exit(1);
-  },
-);
+runCommand(SPEC, main);

@@ -3,22 +3,24 @@
 import { cacheDir, RootUnavailableError } from "../lab/debian-root";
 import { ensureAllRoots } from "../lab/roots";
 import { ensureMotoRoot } from "./lib/moto";
+import { runCommand, type CommandSpec } from "./lib/cli";
 
-if (process.argv.includes("--help") || process.argv.includes("-h")) {
-  console.log(`usage: npm run roots
+const SPEC: CommandSpec = {
+  command: "npm run roots",
+  summary: `Builds or reuses the Debian 13 roots the tests run in (Kamailio, the EC2 image, the moto emulator of the deploy rehearsal). Cache: ${cacheDir()} (set SIP_PROXY_CACHE_DIR to move it). Needs root.`,
+  examples: ["npm run roots", "SIP_PROXY_CACHE_DIR=/srv/cache npm run roots"],
+};
 
-Builds or reuses the Debian 13 roots the tests run in (Kamailio, the EC2 image, the moto
-emulator of the deploy rehearsal).
-Cache: ${cacheDir()} (set SIP_PROXY_CACHE_DIR to move it). Needs root.`);
-  process.exit(0);
-}
-try {
-  ensureAllRoots((line) => console.log(`roots: ${line}`));
-  ensureMotoRoot((line) => console.log(`roots: ${line}`));
-} catch (error) {
-  if (error instanceof RootUnavailableError) {
-    console.error(`roots: ${error.message}`);
-    process.exit(1);
+runCommand(SPEC, () => {
+  try {
+    ensureAllRoots((line) => console.log(`roots: ${line}`));
+    ensureMotoRoot((line) => console.log(`roots: ${line}`));
+    return 0;
+  } catch (error) {
+    if (error instanceof RootUnavailableError) {
+      console.error(`roots: ${error.message}`);
+      return 1;
+    }
+    throw error;
   }
-  throw error;
-}
+});

@@ -6,34 +6,49 @@
 // with a warning (its AWS resources may still exist); --prune deletes it.
 import { readFileSync, rmSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { buildApp } from "../main";
 import { ConfigError, environmentWarnings } from "../config/schema";
 import { ConstructError } from "../constructs/construct-error";
 import { installLockFiles } from "../stacks/lock-files";
 import { PolicyViolationError, policySuppressions, synthesizeChecked } from "../stacks/policy";
 import { PROJECT_ROOT } from "./lib/terraform";
+import { loadEnvironmentFiles, runCommand, UsageError, type CommandSpec, type ParsedCommand } from "./lib/cli";
 import { orphanedStackOutputs, removeStackOutputs } from "../stacks/stack-outputs";
 import { StrandedStateError } from "../stacks/state-guard";
 import { resourceAddresses, type StackJson } from "./lib/stack-json";
 import { stackNameFor } from "../config/names";
 
+const SPEC: CommandSpec = {
+  command: "npm run synth",
+  summary:
+    "Synthesizes every environment into <outdir>/stacks/sip-proxy-<env>/cdk.tf.json, after checking all of them. On any failure nothing current is left in the output.",
+  readsEnvironments: true,
+  options: {
+    environments: {
+      type: "string",
+      value: "<module>",
+      description: "a module exporting `environments` instead of config/environments (tests)",
+    },
+    outdir: { type: "string", value: "<dir>", description: "output folder (default cdktf.out)" },
+    prune: { type: "boolean", description: "delete stack folders of environments that no longer exist" },
+  },
+  examples: ["npm run synth", "npm run synth -- --prune", "npm run synth -- --outdir /tmp/out"],
+};
+
 function loadEnvironments(modulePath?: string): { inputs: readonly unknown[]; sources?: readonly string[] } {
   if (!modulePath) {
-    const { environmentFiles } = require("../config/environments") as typeof import("../config/environments");
-    return { inputs: environmentFiles.map((e) => e.input), sources: environmentFiles.map((e) => e.file) };
+    const files = loadEnvironmentFiles();
+    return { inputs: files.map((e) => e.input), sources: files.map((e) => e.file) };
   }
   const loaded = require(resolve(modulePath)) as { environments?: unknown[] };
-  if (!Array.isArray(loaded.environments)) throw new Error(`${modulePath} does not export an \`environments\` array`);
+  if (!Array.isArray(loaded.environments))
+    throw new UsageError(`${modulePath} does not export an \`environments\` array`);
   return { inputs: loaded.environments };
 }
 
-function main(): number {
-  const { values } = parseArgs({
-    options: { environments: { type: "string" }, outdir: { type: "string" }, prune: { type: "boolean" } },
-  });
-  const outdir = resolve(values.outdir ?? join(PROJECT_ROOT, "cdktf.out"));
-  const { inputs, sources } = loadEnvironments(values.environments);
+function main({ values }: ParsedCommand): number {
+  const outdir = resolve((values.outdir as string | undefined) ?? join(PROJECT_ROOT, "cdktf.out"));
+  const { inputs, sources } = loadEnvironments(values.environments as string | undefined);
   // Every stack this run would write: on failure none of them may keep an earlier cdk.tf.json.
   const stacks = inputs
     .map((input) => (input as { name?: unknown }).name)
@@ -111,4 +126,4 @@ function reportOrphans(outdir: string, stacks: readonly string[], prune: boolean
   }
 }
 
-process.exit(main());
+runCommand(SPEC, main);

@@ -5,15 +5,14 @@
 // ladder of each call with the source address every party saw, and tears everything down,
 // also on failure and on Ctrl-C. Needs Linux, root, sipp, ip, nft and the Debian 13 Kamailio
 // root (`npm run roots`). lab/twin/MODEL.md says what the twin models and what it does not.
-import { parseArgs } from "node:util";
 import { requireKamailioRoot, requireTool } from "../__tests__/tools/require-tool";
-import { environments } from "../config/environments";
-import { ConfigError, parseEnvironment, type EnvironmentConfig } from "../config/schema";
+import { parseEnvironment, type EnvironmentConfig } from "../config/schema";
 import { RootUnavailableError } from "../lab/debian-root";
 import type { ReplyPolicy } from "../lab/twin/edge";
 import { renderCallLadder, twinPartyNames } from "../lab/twin/ladder";
 import { TWIN_ADDRESSES, type NetworkTwin } from "../lab/twin/network";
 import { Rig } from "../lab/twin/rig";
+import { runCommand, UsageError, type CommandSpec, type ParsedCommand } from "./lib/cli";
 
 const { sourceEdge, destinationEdge } = TWIN_ADDRESSES;
 
@@ -97,32 +96,28 @@ const LEGEND = [
   "a ? the last place a lost message was seen.",
 ];
 
-async function main(): Promise<number> {
-  const names = environments.map((e) => e.name);
-  const usage = `usage: npm run twin -- <${names.join("|")}> [--replies strict|symmetric]`;
-  let parsed;
-  try {
-    parsed = parseArgs({ allowPositionals: true, options: { replies: { type: "string", default: "strict" } } });
-  } catch (error) {
-    console.error(`twin: ${(error as Error).message}\n${usage}`);
-    return 2;
+const SPEC: CommandSpec = {
+  command: "npm run twin",
+  summary:
+    "Runs three calls through an environment's proxy inside the network twin (network namespaces and nftables doing what AWS does to packets) and draws each call's ladder. Needs root.",
+  environments: "one",
+  options: {
+    replies: {
+      type: "string",
+      value: "strict|symmetric",
+      description: "how the Twilio edge stand-ins answer: the Via port (strict, default) or the source port",
+    },
+  },
+  examples: ["npm run twin -- staging", "npm run twin -- prod --replies symmetric"],
+};
+
+async function main({ values, environments: [chosen] }: ParsedCommand): Promise<number> {
+  const input = chosen.input;
+  const replyValue = (values.replies as string | undefined) ?? "strict";
+  if (replyValue !== "strict" && replyValue !== "symmetric") {
+    throw new UsageError(`--replies must be strict or symmetric, not "${replyValue}"`);
   }
-  const { values, positionals } = parsed;
-  const env = positionals[0];
-  if (!env || positionals.length > 1) {
-    console.error(usage);
-    return 2;
-  }
-  const input = environments.find((e) => e.name === env);
-  if (!input) {
-    console.error(`twin: unknown environment "${env}"; known: ${names.join(", ")} (config/environments)\n${usage}`);
-    return 2;
-  }
-  if (values.replies !== "strict" && values.replies !== "symmetric") {
-    console.error(`twin: --replies must be strict or symmetric, not "${values.replies}"\n${usage}`);
-    return 2;
-  }
-  const replies = values.replies as ReplyPolicy;
+  const replies = replyValue as ReplyPolicy;
   const cfg = parseEnvironment(input);
   preflight();
 
@@ -204,13 +199,14 @@ async function main(): Promise<number> {
   }
 }
 
-main()
-  .then((code) => process.exit(code))
-  .catch((error: unknown) => {
-    if (error instanceof ConfigError || error instanceof PreflightError || error instanceof RootUnavailableError) {
+runCommand(SPEC, async (args) => {
+  try {
+    return await main(args);
+  } catch (error) {
+    if (error instanceof PreflightError || error instanceof RootUnavailableError) {
       console.error(`twin: ${error.message}`);
-    } else {
-      console.error("twin:", error);
+      return 1;
     }
-    process.exit(1);
-  });
+    throw error;
+  }
+});

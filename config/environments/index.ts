@@ -3,6 +3,7 @@
 // Terraform state. Adding an environment is adding a file; nothing else lists them.
 import { readdirSync } from "node:fs";
 import { basename, join, relative } from "node:path";
+import { EnvironmentFileError } from "../config-error";
 import type { EnvironmentInput } from "../schema";
 
 /** An environment and the file that declares it (named in errors, e.g. a duplicate name). */
@@ -20,15 +21,24 @@ function discover(): EnvironmentFile[] {
   files.sort((a, b) => a.localeCompare(b));
   return files.map((name) => {
     const file = relative(join(__dirname, "..", ".."), join(__dirname, `${name}.ts`));
-    const exported = Object.values(require(join(__dirname, name)) as Record<string, unknown>);
+    let exported: unknown[];
+    try {
+      exported = Object.values(require(join(__dirname, name)) as Record<string, unknown>);
+    } catch (error) {
+      throw new EnvironmentFileError(file, `cannot be loaded: ${String((error as Error).message).split("\n")[0]}`);
+    }
     if (exported.length !== 1) {
-      throw new Error(`${file} must export exactly one environment (it exports ${exported.length} values)`);
+      throw new EnvironmentFileError(
+        file,
+        `must export exactly one environment (it exports ${exported.length} values)`,
+      );
     }
     const input = exported[0] as EnvironmentInput;
     // The PR workflow lists environments by file name (.github/workflows/pr-diff.yml).
     if (input?.name !== name) {
-      throw new Error(
-        `${file} declares environment "${String(input?.name)}": name the file after it (${String(input?.name)}.ts)`,
+      throw new EnvironmentFileError(
+        file,
+        `declares environment "${String(input?.name)}": name the file after it (${String(input?.name)}.ts)`,
       );
     }
     return { file, input };

@@ -4,7 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { environments } from "../../config/environments";
+import { loadEnvironmentFiles } from "./cli";
 import { parseEnvironment, type EnvironmentInput } from "../../config/schema";
 import { buildApp } from "../../main";
 import { synthesizeChecked } from "../../stacks/policy";
@@ -196,7 +196,9 @@ export async function rehearseEnvironments(
   startServer: (environment: string) => Promise<MotoServer>,
   log: (line: string) => void,
 ): Promise<RehearsalResult[]> {
-  const inputs = environments.filter((e) => names.includes(e.name));
+  const inputs = loadEnvironmentFiles()
+    .map((e) => e.input)
+    .filter((e) => names.includes(e.name));
   const base = synthesize(inputs, "base");
   const changed = synthesize(inputs.map(sampleChange), "changed");
   try {

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildApp } from "../../main";
+import { synthesizeChecked } from "../../stacks/policy";
 import type { EnvironmentConfig } from "../../config/schema";
 
 export interface StackJson {
@@ -30,7 +31,8 @@ export function withSynthesizedStacks<T>(inputs: readonly unknown[], use: (stack
   const outdir = mkdtempSync(join(tmpdir(), "sip-proxy-synth-"));
   try {
     const { app, configs } = buildApp(inputs, outdir);
-    app.synth();
+    // The policy gate, with its violations as a PolicyViolationError (commands print them).
+    synthesizeChecked(app);
     return use(
       configs.map((cfg) => {
         const dir = join(outdir, "stacks", cfg.stackName);
