@@ -2,6 +2,8 @@
 // What the working tree changes compared with a git revision, per stack: resources added,
 // removed, changed in place or replaced, and a loud line for every Elastic IP, NLB or NAT
 // gateway that would be lost. Offline: both sides are synthesized here, nothing is planned.
+// Exits 3 (ADDRESS_LOSS_EXIT) when an Elastic IP would be destroyed or replaced and the
+// environment does not allow it (scripts/lib/address-guard.ts).
 import { spawnSync } from "node:child_process";
 import {
   existsSync,
@@ -15,9 +17,15 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { diffStacks, formatChanges, hasDanger } from "./lib/stack-diff";
+import { stackNameFor } from "../config/names";
+import { ADDRESS_LOSS_EXIT, refusalMessage, refusedLosses, type AddressLoss } from "./lib/address-guard";
+import { loadEnvironmentFiles, runCommand, UsageError, type CommandSpec, type ParsedCommand } from "./lib/cli";
+import { diffStacks, formatChanges, hasDanger, type StackChanges } from "./lib/stack-diff";
 import type { StackJson } from "./lib/stack-json";
 import { PROJECT_ROOT, SCRATCH_DIR } from "./lib/terraform";
+
+/** One side could not be synthesized (its own code refused it): its output says why. */
+class SynthesisError extends Error {}
 
 function git(args: string[]): string {
   const result = spawnSync("git", args, { cwd: PROJECT_ROOT, encoding: "utf8" });
@@ -39,7 +47,7 @@ function synthesize(dir: string, label: string): Map<string, StackJson> {
       encoding: "utf8",
       env: { ...process.env, CDKTF_OUTDIR: outdir },
     });
-    if (run.status !== 0) throw new Error(`synthesizing the ${label} failed (\`${app}\`):\n${run.stderr}`);
+    if (run.status !== 0) throw new SynthesisError(`synthesizing the ${label} failed (\`${app}\`):\n${run.stderr}`);
     const stacksDir = join(outdir, "stacks");
     const names = existsSync(stacksDir) ? readdirSync(stacksDir) : [];
     return new Map(
@@ -68,18 +76,31 @@ function withCheckout<T>(sha: string, use: (dir: string) => T): T {
   }
 }
 
-function main(argv: string[]): number {
-  if (argv.length !== 1 || argv[0].startsWith("-")) {
-    console.error("usage: npm run changes -- <base-ref>   (e.g. origin/main, HEAD~1, a tag)");
-    return 2;
-  }
-  const ref = argv[0];
+const SPEC: CommandSpec = {
+  command: "npm run changes",
+  summary: `What the working tree changes compared with a git revision, per stack, offline: resources added, removed, changed in place or replaced, and a loud line for every Elastic IP, NLB or NAT gateway lost. Exits ${ADDRESS_LOSS_EXIT} when an Elastic IP would be destroyed or replaced and the environment does not set allowElasticIpDestroy.`,
+  arguments: "<base-ref>",
+  examples: ["npm run changes -- origin/main", "npm run changes -- HEAD~1"],
+};
+
+/** Elastic IPs the change destroys or replaces. */
+function lostAddresses(changes: readonly StackChanges[]): AddressLoss[] {
+  return changes.flatMap((s) =>
+    s.resources
+      .filter((r) => r.type === "aws_eip" && (r.action === "remove" || r.action === "replace"))
+      .map(
+        (r) =>
+          ({ stack: s.stack, address: r.address, action: r.action === "remove" ? "destroyed" : "replaced" }) as const,
+      ),
+  );
+}
+
+function main({ positionals: [ref] }: ParsedCommand): number {
   let sha: string;
   try {
     sha = git(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]);
   } catch {
-    console.error(`"${ref}" is not a commit in this repository`);
-    return 2;
+    throw new UsageError(`"${ref}" is not a commit in this repository`);
   }
   console.log(`comparing ${ref} (${sha.slice(0, 10)}) with the working tree\n`);
   if (spawnSync("git", ["diff", "--quiet", sha, "--", "package-lock.json"], { cwd: PROJECT_ROOT }).status !== 0) {
@@ -96,11 +117,23 @@ function main(argv: string[]): number {
         ? "\n!!! at least one Elastic IP, NLB or NAT gateway above would be replaced or destroyed"
         : "\nno Elastic IP, NLB or NAT gateway is replaced or destroyed",
     );
+    const configs = new Map(
+      loadEnvironmentFiles().map((e) => [stackNameFor(String(e.input.name)), e.input.allowElasticIpDestroy === true]),
+    );
+    const allows = (stack: string) => configs.get(stack);
+    const refused = refusedLosses(lostAddresses(changes), allows);
+    if (refused.length > 0) {
+      console.error(`\n${refusalMessage(refused, allows)}`);
+      return ADDRESS_LOSS_EXIT;
+    }
     return 0;
   } catch (error) {
-    console.error((error as Error).message);
-    return 1;
+    if (error instanceof SynthesisError) {
+      console.error(error.message);
+      return 1;
+    }
+    throw error;
   }
 }
 
-process.exit(main(process.argv.slice(2)));
+runCommand(SPEC, main);

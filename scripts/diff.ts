@@ -1,14 +1,15 @@
 // npm run diff -- <env>                          `cdktf diff sip-proxy-<env>` with your AWS credentials
 // npm run diff -- <env> --summary <file.md>      plan the synthesized stack and write the PR comment
 // npm run diff -- <env> --summary <file.md> --offline   freshly synthesized, mock credentials, no AWS
-// The pull-request workflow runs the --summary form after `npm run synth`.
+// The pull-request workflow runs the --summary form after `npm run synth`. Exit 3: the plan
+// loses an Elastic IP the environment does not allow to lose (scripts/lib/address-guard.ts).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { environments } from "../config/environments";
+import type { EnvironmentFile } from "../config/environments";
 import { buildApp } from "../main";
+import { parseEnvironments } from "../config/schema";
 import { synthesizeChecked } from "../stacks/policy";
 import { recheckStackJson } from "./lib/gate";
 import { renderFailure, renderMarkdown, summarizePlan, type PlanJson } from "./lib/plan-summary";
@@ -23,25 +24,23 @@ import {
   type TerraformResult,
 } from "./lib/terraform";
 import { stackNameFor } from "../config/names";
+import { ADDRESS_LOSS_EXIT, lossesInPlan, refusalMessage, refusedLosses } from "./lib/address-guard";
+import { runCommand, UsageError, type CommandSpec, type ParsedCommand } from "./lib/cli";
 
 /** The stack as the workflow sees it after `npm run synth`; offline, freshly synthesized. */
-function workdir(name: string, stack: string, offline: boolean): string {
+function workdir(chosen: EnvironmentFile, stack: string, offline: boolean): string {
   if (!offline) return join(SYNTH_DIR, stack);
   const synthDir = mkdtempSync(join(tmpdir(), "sip-proxy-diff-"));
   try {
-    synthesizeChecked(
-      buildApp(
-        environments.filter((e) => e.name === name),
-        synthDir,
-      ).app,
-    );
+    synthesizeChecked(buildApp([chosen.input], synthDir, [chosen.file]).app);
     return offlineWorkdir(stack, "diff", join(synthDir, "stacks"));
   } finally {
     rmSync(synthDir, { recursive: true, force: true });
   }
 }
 
-function summarize(name: string, file: string, offline: boolean): number {
+function summarize(chosen: EnvironmentFile, file: string, offline: boolean): number {
+  const name = String(chosen.input.name);
   const stack = stackNameFor(name);
   const env = terraformEnv(offline ? OFFLINE_AWS_ENV : {});
   if (!offline) {
@@ -53,7 +52,7 @@ function summarize(name: string, file: string, offline: boolean): number {
       return 1;
     }
   }
-  const dir = workdir(name, stack, offline);
+  const dir = workdir(chosen, stack, offline);
   const fail = (step: string, result: TerraformResult) => {
     writeFileSync(file, renderFailure(stack, step, result.stdout + result.stderr));
     console.error(result.stdout + result.stderr);
@@ -70,29 +69,43 @@ function summarize(name: string, file: string, offline: boolean): number {
   if (json.status !== 0) return fail("show", json);
   const text = terraform(["show", "-no-color", "pr.tfplan"], dir, env);
 
-  const markdown = renderMarkdown(stack, summarizePlan(JSON.parse(json.stdout) as PlanJson), text.stdout);
+  const summary = summarizePlan(JSON.parse(json.stdout) as PlanJson);
+  const allows = () => chosen.input.allowElasticIpDestroy === true;
+  const refused = refusedLosses(lossesInPlan(stack, summary.changes), allows);
+  // The comment is written either way, with the refusal on top, so the reviewer sees why.
+  const refusal = refused.length > 0 ? refusalMessage(refused, allows) : undefined;
+  const markdown = renderMarkdown(stack, summary, text.stdout, refusal);
   writeFileSync(file, markdown);
   console.log(markdown);
+  if (refusal) {
+    console.error(refusal);
+    return ADDRESS_LOSS_EXIT;
+  }
   return 0;
 }
 
-function main(argv: string[]): number {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { summary: { type: "string" }, offline: { type: "boolean", default: false } },
-  });
-  const names = environments.map((e) => e.name);
-  if (positionals.length !== 1 || !names.includes(positionals[0])) {
-    console.error(`usage: npm run diff -- <${names.join("|")}> [--summary <file.md> [--offline]]`);
-    return 2;
-  }
-  if (values.summary) return summarize(positionals[0], values.summary, values.offline);
-  if (values.offline) {
-    console.error("--offline only applies with --summary; for a plain offline plan use `npm run plan`");
-    return 2;
-  }
-  const run = spawnSync("npx", ["cdktf", "diff", stackNameFor(positionals[0])], {
+const SPEC: CommandSpec = {
+  command: "npm run diff",
+  summary: `cdktf diff of one environment with your AWS credentials; with --summary, plans the synthesized stack and writes the pull-request comment (with --offline: freshly synthesized, mock credentials, no AWS). Exits ${ADDRESS_LOSS_EXIT} when the plan destroys or replaces an Elastic IP and the environment does not set allowElasticIpDestroy (the comment is still written).`,
+  environments: "one",
+  options: {
+    summary: { type: "string", value: "<file.md>", description: "plan and write the PR comment there" },
+    offline: { type: "boolean", description: "with --summary: no AWS (mock credentials, no refresh)" },
+  },
+  examples: [
+    "npm run diff -- dev",
+    "npm run diff -- prod --summary plan-summary.md",
+    "npm run diff -- dev --summary .scratch/plan-summary.md --offline",
+  ],
+};
+
+function main({ values, environments: [chosen] }: ParsedCommand): number {
+  // Bad input stops here, with its message, before Terraform or cdktf start.
+  parseEnvironments([chosen.input], [chosen.file]);
+  if (values.summary) return summarize(chosen, values.summary as string, values.offline === true);
+  if (values.offline)
+    throw new UsageError("--offline only applies with --summary; for a plain offline plan use `npm run plan`");
+  const run = spawnSync("npx", ["cdktf", "diff", stackNameFor(String(chosen.input.name))], {
     cwd: PROJECT_ROOT,
     env: terraformEnv(),
     stdio: "inherit",
@@ -100,4 +113,4 @@ function main(argv: string[]): number {
   return run.status ?? 1;
 }
 
-process.exit(main(process.argv.slice(2)));
+runCommand(SPEC, main);

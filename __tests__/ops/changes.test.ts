@@ -174,5 +174,27 @@ describe("npm run changes -- <base-ref>", () => {
     expect(
       spawnSync("git", ["worktree", "list"], { cwd: repo, encoding: "utf8" }).stdout.trim().split("\n"),
     ).toHaveLength(1);
-  }, 120000);
+
+    // Removing a zone takes its Elastic IPs with it, which prevent_destroy cannot stop (the
+    // block is gone): refused, exit 3, unless the environment says it is meant.
+    const prodFile = join(repo, "config/environments/prod.ts");
+    const prod = readFileSync(prodFile, "utf8");
+    const twoZones = prod.replace(/availabilityZones: \[[^\]]+\]/, 'availabilityZones: ["us-east-1a", "us-east-1b"]');
+    expect(twoZones).not.toBe(prod);
+    writeFileSync(prodFile, twoZones);
+    const refused = spawnSync("npx", ["tsx", "scripts/changes.ts", "HEAD"], { cwd: repo, encoding: "utf8" });
+    expect(refused.status).toBe(3);
+    expect(refused.stderr).toContain("refused: 2 Elastic IPs would be lost");
+    expect(refused.stderr).toContain("  - sip-proxy-prod: aws_eip.proxy_nlb_us_east_1c would be destroyed");
+    expect(refused.stderr).toContain("  - sip-proxy-prod: aws_eip.vpc_nat_us_east_1c would be destroyed");
+    writeFileSync(prodFile, twoZones.replace('name: "prod",', 'name: "prod",\n  allowElasticIpDestroy: true,'));
+    const allowed = spawnSync("npx", ["tsx", "scripts/changes.ts", "HEAD"], { cwd: repo, encoding: "utf8" });
+    expect({ status: allowed.status, stderr: allowed.stderr.replace(/^npm warn .*\n/gm, "") }).toEqual({
+      status: 0,
+      stderr: "",
+    });
+    expect(allowed.stdout).toContain(
+      "!!! at least one Elastic IP, NLB or NAT gateway above would be replaced or destroyed",
+    );
+  }, 240000);
 });

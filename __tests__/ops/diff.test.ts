@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { environments } from "../../config/environments";
 import { buildApp } from "../../main";
+import { lossesInPlan, refusalMessage, refusedLosses } from "../../scripts/lib/address-guard";
 import { planLine, renderMarkdown, summarizePlan, warnings, type PlanJson } from "../../scripts/lib/plan-summary";
 import {
   OFFLINE_AWS_ENV,
@@ -116,6 +117,17 @@ describe("plan summary (real Terraform plan, offline)", () => {
       ":rotating_light: **`aws_eip.retired` will be DESTROYED**: its public IP is released for good; any new Elastic IP has another address, so TwiML and the destination's IP ACL must change",
       ":rotating_light: **`aws_vpc.vpc` will be REPLACED** (forced by `cidr_block`)",
     ]);
+    // The Elastic IP guard refuses it unless the environment allows it, and says so on top.
+    const losses = lossesInPlan("sip-proxy-dev", summary.changes);
+    expect(losses).toEqual([{ stack: "sip-proxy-dev", address: "aws_eip.retired", action: "destroyed" }]);
+    expect(refusedLosses(losses, () => true)).toEqual([]);
+    const refusal = refusalMessage(
+      refusedLosses(losses, () => false),
+      () => false,
+    );
+    expect(refusal).toContain("  - sip-proxy-dev: aws_eip.retired would be destroyed");
+    const comment = renderMarkdown("sip-proxy-dev", summary, undefined, refusal);
+    expect(comment.split("\n").slice(3, 5)).toEqual([":no_entry: **This change is refused.**", ""]);
   }, 120000);
 
   it("npm run diff -- dev --summary --offline writes the comment for a fresh stack", () => {
@@ -138,9 +150,11 @@ describe("plan summary (real Terraform plan, offline)", () => {
     expect(markdown).toContain("# aws_eip.proxy_ingress will be created");
   }, 120000);
 
-  it("npm run diff rejects an unknown environment with the usage", () => {
+  it("npm run diff rejects an unknown environment, naming the known ones", () => {
     const run = spawnSync("npx", ["tsx", "scripts/diff.ts", "qa"], { cwd: PROJECT_ROOT, encoding: "utf8" });
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain(`usage: npm run diff -- <${environments.map((e) => e.name).join("|")}>`);
+    expect(run.stderr).toContain(
+      `npm run diff: unknown environment "qa"; known: ${environments.map((e) => e.name).join(", ")} (see --help)`,
+    );
   }, 30000);
 });

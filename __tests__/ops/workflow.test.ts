@@ -69,6 +69,8 @@ describe("pull-request diff workflow", () => {
     const file = /--summary (\S+)/.exec(plan?.run ?? "")?.[1];
     expect(file).toBe("plan-summary.md");
     expect(comment?.if).toContain(`hashFiles('${file}')`);
+    // Also when the diff step failed, e.g. the Elastic IP guard's exit 3: the comment says why.
+    expect(comment?.if).toContain("always()");
     expect(comment?.with?.script).toContain(`readFileSync("${file}"`);
     expect(comment?.env?.MARKER).toBe(commentMarker("sip-proxy-${{ matrix.environment }}"));
   });

@@ -108,8 +108,10 @@ const PLAN_TEXT_TAIL = 3000;
 
 const SYMBOL = { create: "+", update: "~", replace: "-/+", delete: "-", forget: "forget", move: "moved" } as const;
 
-export function renderMarkdown(stack: string, summary: PlanSummary, planText?: string): string {
+export function renderMarkdown(stack: string, summary: PlanSummary, planText?: string, refusal?: string): string {
   const lines = [commentMarker(stack), `### \`${stack}\`: ${planLine(summary)}`, ""];
+  // The Elastic IP guard's refusal (scripts/lib/address-guard.ts) comes first: the job fails on it.
+  if (refusal) lines.push(":no_entry: **This change is refused.**", "", "```", refusal, "```", "");
   const loud = warnings(summary);
   if (loud.length > 0) lines.push(...loud.flatMap((w) => [w, ""]));
   else lines.push("No resource is replaced or destroyed.", "");
