@@ -92,6 +92,38 @@ export const DRAIN_METRIC_FILTERS = {
 } as const;
 
 /**
+ * Gauges from the stats publisher's line (templates/sip-stats.sh), written once a minute by
+ * every instance to the Kamailio log: `SIPSTAT shm_used_percent 42.5 transactions 17`. A
+ * space-delimited pattern names the line's fields and each metric takes its value from one of
+ * them: "Metric filters can also extract numerical values from space-delimited log events ...
+ * you can increment your metric value by the actual numerical value extracted from the log"
+ * (CloudWatch Logs user guide, "Filter and Pattern Syntax"). Published without dimensions:
+ * a filter's dimensions can only come from fields of the event, and the instance is named by
+ * the log stream, which a filter cannot read; so every instance feeds one metric per name and
+ * the alarm reads its Maximum (the fullest instance). No default value: a gauge that reads 0
+ * whenever other lines arrive would be a lie.
+ */
+export const NODE_STAT_METRICS = {
+  /** Kamailio's shared memory in use (real_used / total of `kamcmd core.shmmem`); at 100 % calls get 500. */
+  SharedMemoryUsedPercent: { field: "shm_used_percent", unit: "Percent" },
+  /** Transactions Kamailio holds (`kamcmd tm.stats` current). */
+  ActiveTransactions: { field: "transactions", unit: "Count" },
+} as const;
+export type NodeStatMetric = keyof typeof NODE_STAT_METRICS;
+
+/**
+ * The SIPSTAT line's last five fields, whatever precedes them (the journal's timestamp, host
+ * and identifier: "In cases where you don't know the number of fields, you can use shorthand
+ * notification using an ellipsis", same guide): the tag, then each metric's name and value.
+ */
+export const NODE_STAT_PATTERN = `[..., tag="SIPSTAT", ${Object.values(NODE_STAT_METRICS)
+  .map(({ field }) => `${field}_name="${field}", ${field}>=0`)
+  .join(", ")}]`;
+
+/** Shared memory used (percent) above which, for 5 minutes on any instance, `shared-memory-high` fires. */
+export const SHARED_MEMORY_ALARM_PERCENT = 80;
+
+/**
  * Alarms an instance refresh watches: it stops and rolls back when one goes into ALARM
  * (instances that never pass their health check, or calls no longer being answered).
  */
@@ -286,7 +318,17 @@ export class Monitoring extends Construct {
       });
     }
 
+    for (const [metric, { field, unit }] of Object.entries(NODE_STAT_METRICS)) {
+      new CloudwatchLogMetricFilter(this, `metric-${metric}`, {
+        name: `${props.namePrefix}-${metric}`,
+        logGroupName: this.logGroups.kamailio.name,
+        pattern: NODE_STAT_PATTERN,
+        metricTransformation: { name: metric, namespace: this.namespace, value: `$${field}`, unit },
+      });
+    }
+
     this.sipAlarms();
+    this.sharedMemoryAlarm();
     this.bannedSourcesAlarm();
     this.twilioRejectsAlarm();
     if (props.target.kind === "single") this.singleInstanceAlarms(props.target.instanceId);
@@ -367,6 +409,21 @@ export class Monitoring extends Construct {
           returnData: true,
         },
       ],
+    });
+  }
+
+  private sharedMemoryAlarm(): void {
+    const percent = SHARED_MEMORY_ALARM_PERCENT;
+    this.alarm("shared-memory-high", {
+      alarmDescription: `Kamailio's shared memory has been over ${percent} % used on at least one proxy for 5 minutes (SIPSTAT lines, the fullest instance); at 100 % new calls get 500. Find the instance (Logs Insights on the Kamailio log group: SIPSTAT lines by @logStream), look at \`sudo kamcmd core.shmmem\` and \`sudo kamcmd tm.stats\` there. Relieve it by restarting Kamailio on it (its calls in progress are lost) or replacing the instance; for good, raise sip.peakCallsPerSecond (shared memory is sized from it, up to half the RAM) and the instance type if the setup log says the size was capped.`,
+      namespace: this.namespace,
+      metricName: "SharedMemoryUsedPercent" satisfies NodeStatMetric,
+      statistic: "Maximum",
+      period: 60,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 5,
+      threshold: percent,
+      comparisonOperator: "GreaterThanThreshold",
     });
   }
 
@@ -489,6 +546,7 @@ export class Monitoring extends Construct {
       properties: { title, region, stat, period, view: "timeSeries", metrics },
     });
     const sip = (name: SipMetric) => [this.namespace, name];
+    const node = (name: NodeStatMetric, options: Record<string, string>) => [this.namespace, name, options];
     const widgets: unknown[] = [
       widget("SIP replies by class", [sip("Replies2xx"), sip("Replies4xx"), sip("Replies5xx")]),
       widget("New INVITEs and answered", [sip("NewInvites"), sip("AnsweredInvites")]),
@@ -502,6 +560,18 @@ export class Monitoring extends Construct {
         sip("RejectedAuth403"),
         sip("SourcesBanned"),
       ]),
+      widget(
+        `Kamailio shared memory used (%, fullest instance; alarm above ${SHARED_MEMORY_ALARM_PERCENT}) and transactions held`,
+        [
+          node("SharedMemoryUsedPercent", { stat: "Maximum", label: "Shared memory used, % (fullest instance)" }),
+          node("ActiveTransactions", {
+            stat: "Maximum",
+            yAxis: "right",
+            label: "Transactions held (busiest instance)",
+          }),
+        ],
+        "Maximum",
+      ),
     ];
     if (target.kind === "single") {
       widgets.push(widget("CPU", [["AWS/EC2", "CPUUtilization", "InstanceId", target.instanceId]], "Average", 300));

@@ -152,6 +152,11 @@ export class SipLab {
     return this.kamailio.pid;
   }
 
+  /** The running Kamailio (its pid, ctl socket and logging), e.g. for lab/stats-publisher.ts. */
+  get kamailioProcess(): Pick<RunningKamailio, "pid" | "controlSocket" | "logging"> {
+    return this.kamailio;
+  }
+
   kamailioLog(): string {
     return this.kamailio.log();
   }

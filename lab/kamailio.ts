@@ -39,6 +39,10 @@ export interface RunningKamailio {
   rpc(...args: string[]): string;
   /** The argv of `kamcmd` for this Kamailio's ctl socket, without a command. */
   readonly kamcmd: readonly string[];
+  /** The ctl module's unix socket (its default: `kamailio_ctl` in the runtime directory, -Y). */
+  readonly controlSocket: string;
+  /** Where its log goes (KamailioRunOptions.logging). */
+  readonly logging: "stderr" | "journal";
   stop(): Promise<void>;
 }
 
@@ -180,8 +184,9 @@ export async function startKamailio(
       /* not up yet */
     }
   }
+  const controlSocket = join(dir, "kamailio_ctl");
   const rpc = (...command: string[]): string => {
-    const [kamcmd, ...kamcmdArgs] = kamcmdArgv(join(dir, "kamailio_ctl"), command);
+    const [kamcmd, ...kamcmdArgs] = kamcmdArgv(controlSocket, command);
     const result = spawnSync(kamcmd, kamcmdArgs, { encoding: "utf8", timeout: 5000 });
     if (result.status !== 0) throw new Error(`kamcmd ${command.join(" ")} failed: ${result.stdout}${result.stderr}`);
     return result.stdout;
@@ -190,7 +195,9 @@ export async function startKamailio(
     pid: child.pid!,
     log: currentLog,
     rpc,
-    kamcmd: kamcmdArgv(join(dir, "kamailio_ctl"), []),
+    kamcmd: kamcmdArgv(controlSocket, []),
+    controlSocket,
+    logging: journal ? "journal" : "stderr",
     stop,
     exited: () => child.exitCode !== null || child.signalCode !== null,
   };

@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, symlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { INSTANCE_PACKAGES, JOURNAL_EXPORT_COMMAND, JOURNALD_DROPIN } from "../config/platform";
+import { OPERATOR_PACKAGES } from "../templates/render";
 import { EC2_IMAGE_PACKAGES } from "./ec2-image-packages";
 import { currentRoot, ensureRoot, inRootArgv, RootUnavailableError, type RootSpec } from "./debian-root";
 
@@ -37,7 +38,7 @@ export const EC2_IMAGE_ROOT: RootSpec = {
   name: "ec2-image",
   packages: EC2_IMAGE_PACKAGES,
   recommends: false,
-  repository: [...INSTANCE_PACKAGES.always, ...INSTANCE_PACKAGES.tls],
+  repository: [...INSTANCE_PACKAGES.always, ...INSTANCE_PACKAGES.tls, ...OPERATOR_PACKAGES],
   revision: 3,
   finish: (root) => {
     rmSync(join(root, "var/lib/apt/lists"), { recursive: true, force: true });

@@ -1,64 +1,34 @@
 // npm run lab -- <env> [--transport udp|tcp]
-// Starts the environment's lab (real Kamailio with the lab variant of its config, SIPp as
-// caller and destination on 127.0.0.0/8), places one call, prints the SIP ladder and the
-// proxy's log lines for it, and cleans up.
-import { parseArgs } from "node:util";
-import { environments } from "../config/environments";
-import { ConfigError, parseEnvironment } from "../config/schema";
-import { CALLER_IP, SipLab } from "../lab/harness";
-import { callerOutcome, renderLadder } from "../lab/ladder";
-import { headerValues } from "../lab/trace";
+// Starts the environment's lab (real Kamailio with the lab variant of its config, a SIPp caller
+// and a destination on 127.0.0.0/8), places one call, prints the SIP ladder and the proxy's
+// log lines for it, and cleans up. The proxy reaches the destination over the environment's
+// sip.destinationTransport (UDP, TCP or TLS); --transport is the caller's leg (lab/lab-call.ts).
+import { parseEnvironment } from "../config/schema";
+import { labCall } from "../lab/lab-call";
+import { runCommand, UsageError, type CommandSpec, type ParsedCommand } from "./lib/cli";
 
-async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: { transport: { type: "string", default: "udp" } },
-  });
-  const names = environments.map((e) => e.name);
-  const input = environments.find((e) => e.name === positionals[0]);
-  if (!input || (values.transport !== "udp" && values.transport !== "tcp")) {
-    console.error(`usage: npm run lab -- <${names.join("|")}> [--transport udp|tcp]`);
-    return 2;
+const SPEC: CommandSpec = {
+  command: "npm run lab",
+  summary:
+    "Places one call through the environment's SIP core: a real Kamailio (Debian 13's package) with the lab variant of its config, a SIPp caller and a destination on loopback reached over the environment's sip.destinationTransport (UDP, TCP or TLS). Prints the ladder and the proxy's log lines. Needs root, sipp, openssl and the Kamailio root (npm run roots).",
+  environments: "one",
+  options: {
+    transport: {
+      type: "string",
+      value: "udp|tcp",
+      description: "the caller's transport to the proxy (default udp); the destination's is the environment's",
+    },
+  },
+  examples: ["npm run lab -- dev", "npm run lab -- staging --transport tcp"],
+};
+
+async function main({ values, environments: [chosen] }: ParsedCommand): Promise<number> {
+  const transport = (values.transport as string | undefined) ?? "udp";
+  if (transport !== "udp" && transport !== "tcp") {
+    throw new UsageError(`--transport must be udp or tcp, not "${transport}"`);
   }
-  const transport = values.transport as "udp" | "tcp";
-  const cfg = parseEnvironment(input);
-
-  console.log(`starting Kamailio with the lab variant of ${cfg.name}'s config ...`);
-  const lab = await SipLab.start(cfg, { destinationTransport: transport });
-  try {
-    console.log(
-      `proxy on ${lab.proxy.host}:${lab.proxy.port}, destination UAS on ${lab.destination.host}:${lab.destination.port}`,
-    );
-    const uas = await lab.destinationPeer("uas-answer.xml", { transport });
-    console.log(`placing one call from ${CALLER_IP} over ${transport.toUpperCase()} ...\n`);
-    const caller = await lab.call("uac-call.xml", { transport, pauseMs: 200 });
-    const callee = await uas.finish(10000);
-
-    console.log(
-      renderLadder({
-        caller: caller.messages,
-        destination: callee.messages,
-        proxy: lab.proxy,
-        destinationEndpoint: lab.destination,
-        callerIp: CALLER_IP,
-      }),
-    );
-    const callId = caller.messages[0] ? headerValues(caller.messages[0], "Call-ID")[0] : "";
-    console.log(`\nproxy log for Call-ID ${callId}:`);
-    for (const line of lab.siplog(callId)) console.log(`  ${line}`);
-
-    const ok = caller.exitCode === 0 && callee.exitCode === 0;
-    console.log(`\ncaller saw: ${callerOutcome(caller.messages).join(", ") || "nothing"}`);
-    console.log(ok ? "call completed through the proxy" : `call FAILED\n${caller.errors}${callee.errors}`);
-    return ok ? 0 : 1;
-  } finally {
-    await lab.stop();
-  }
+  const result = await labCall(parseEnvironment(chosen.input), { callerTransport: transport });
+  return result.ok ? 0 : 1;
 }
 
-main()
-  .then((code) => process.exit(code))
-  .catch((error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : error);
-    process.exit(1);
-  });
+runCommand(SPEC, main);

@@ -2,7 +2,7 @@
 // SIP and Linux, not AWS: addresses arrive as plain strings (an IP, a DNS name, or a
 // Terraform reference the caller substitutes).
 import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import ejs from "ejs";
 import {
   BOOT_TAGS,
@@ -115,6 +115,30 @@ export const LOG_FILES = {
 /** The drain service's script (installed by the user-data of load-balanced nodes; the twin runs it). */
 export const DRAIN_SCRIPT = join(__dirname, "drain.sh");
 
+/**
+ * Kamailio's RPC socket on the instances: the ctl module's default in Debian's build
+ * (`/var/run/kamailio/kamailio_ctl`, /var/run being /run), which `kamcmd` uses by default too.
+ * Group kamailio and mode 0660 come from kamailio.cfg; the unit makes root its owner.
+ */
+export const CONTROL_SOCKET = "/run/kamailio/kamailio_ctl";
+
+/**
+ * The stats publisher every node runs: its script (the lab runs it as is), where the user-data
+ * installs it, and its systemd units (a oneshot service and the timer that starts it each minute).
+ */
+export const STATS_PUBLISHER = {
+  script: join(__dirname, "sip-stats.sh"),
+  installedAt: "/usr/local/sbin/sip-proxy-stats",
+  service: "sip-proxy-stats.service",
+  timer: "sip-proxy-stats.timer",
+} as const;
+
+/**
+ * Tools for the operator at 3 a.m., installed with Kamailio (the boot test's mirror carries
+ * them): sngrep shows SIP dialogs live on the instance (about 90 KB and libgcrypt).
+ */
+export const OPERATOR_PACKAGES = ["sngrep"] as const;
+
 /** Markers around the per-environment part of kamailio.cfg. */
 export const PARAMETER_BLOCK = {
   begin: "# ---- BEGIN PARAMETER BLOCK ----",
@@ -133,6 +157,17 @@ function template(name: TemplateName): ejs.TemplateFunction {
   return fn;
 }
 
+/**
+ * A helper script as the user-data embeds it: its comment lines and blank lines dropped (the
+ * gzipped user-data must stay under 16 KB), a pointer to the commented source in their place.
+ * Only whole-line comments go, so what runs is what the lab, the twin and shellcheck run.
+ */
+export function embeddedScript(file: string): string {
+  const [shebang, ...lines] = readFileSync(file, "utf8").trimEnd().split("\n");
+  const code = lines.filter((line) => line.trim() !== "" && !/^\s*#/.test(line));
+  return [shebang, `# templates/${basename(file)} of sip-proxy-infra, without its comments`, ...code].join("\n");
+}
+
 function extraLocals(name: TemplateName, model: Templates[TemplateName]): Record<string, unknown> {
   if (name === "kamailio") return { debugLevel: DEBUG_LEVELS[(model as KamailioViewModel).logLevel] };
   return {
@@ -145,8 +180,15 @@ function extraLocals(name: TemplateName, model: Templates[TemplateName]): Record
     journalExportCommand: JOURNAL_EXPORT_COMMAND,
     journaldDropin: JOURNALD_DROPIN,
     journaldDropinDir: dirname(JOURNALD_DROPIN.path),
-    drainScript: readFileSync(DRAIN_SCRIPT, "utf8"),
-    packages: [...INSTANCE_PACKAGES.always, ...((model as UserDataViewModel).tls ? INSTANCE_PACKAGES.tls : [])],
+    drainScript: embeddedScript(DRAIN_SCRIPT),
+    statsScript: embeddedScript(STATS_PUBLISHER.script),
+    statsPublisher: STATS_PUBLISHER,
+    controlSocket: CONTROL_SOCKET,
+    packages: [
+      ...INSTANCE_PACKAGES.always,
+      ...((model as UserDataViewModel).tls ? INSTANCE_PACKAGES.tls : []),
+      ...OPERATOR_PACKAGES,
+    ],
   };
 }
 

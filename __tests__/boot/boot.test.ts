@@ -8,7 +8,9 @@ import { bootProblems, failedLoudly, type ExpectedNode } from "../../lab/boot/ch
 import { AWS_URLS, BOOT_INSTANCE, bootUserData, type BootFaults, type BootResult } from "../../lab/boot/harness";
 import { nodeSettingsFor } from "../../config/node-settings";
 import { sourceAuthInclude } from "../../lab/source-auth";
-import { renderNodeUserData } from "../../templates/render";
+import { NODE_STAT_METRICS, NODE_STAT_PATTERN } from "../../constructs/monitoring";
+import { matchSpaceDelimited, metricValue } from "../../lab/metric-filter-model";
+import { CONTROL_SOCKET, OPERATOR_PACKAGES, renderNodeUserData } from "../../templates/render";
 import { requireTool } from "../tools/require-tool";
 
 jest.setTimeout(240000);
@@ -72,6 +74,48 @@ describe("a first boot on Debian 13", () => {
     expect(clean.file("opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json")).toContain(
       '"file_path": "/var/log/kamailio.log"',
     );
+  });
+
+  it("gives Kamailio's RPC one unix socket, root's, read and write for group kamailio only, and no network listener", () => {
+    expect(clean.runtime(CONTROL_SOCKET)).toEqual({ owner: "root", group: "kamailio", mode: 0o660, type: "socket" });
+    // Everything that listens at the instance's address is SIP; the rest are the test's stand-ins.
+    const instance = clean.sockets
+      .split("\n")
+      .filter(
+        (line) =>
+          line.includes(`${BOOT_INSTANCE.privateIp}:`) || /(\*|0\.0\.0\.0|\[::\]):\d/.test(line.split(/\s+/)[4] ?? ""),
+      )
+      .map((line) => `${line.split(/\s+/)[0]} ${line.split(/\s+/)[4]}`)
+      .sort();
+    expect(instance).toEqual(
+      [
+        `tcp ${BOOT_INSTANCE.privateIp}:${node.sipPort}`,
+        `udp ${BOOT_INSTANCE.privateIp}:${node.egressPort}`,
+        `udp ${BOOT_INSTANCE.privateIp}:${node.sipPort}`,
+      ].sort(),
+    );
+  });
+
+  it("publishes shared memory and transactions each minute as user kamailio: a SIPSTAT line CloudWatch's filters take both numbers from (model)", () => {
+    expect(clean.file("etc/systemd/system/sip-proxy-stats.service")).toMatch(/^User=kamailio$/m);
+    expect(clean.file("etc/systemd/system/sip-proxy-stats.timer")).toMatch(/^OnCalendar=minutely$/m);
+    expect(clean.systemctlCalls).toContain("rc=0 systemctl enable --now sip-proxy-stats.timer");
+    // The runner fired the timer once; the line went through the journal into the shipped file.
+    expect(clean.timers).toContain("firing sip-proxy-stats.timer");
+    expect(clean.timers).not.toMatch(/^exit /m);
+    const lines = (clean.file("var/log/kamailio.log") ?? "").split("\n").filter((l) => l.includes("SIPSTAT"));
+    expect(lines).toHaveLength(1);
+    const extracted = matchSpaceDelimited(NODE_STAT_PATTERN, lines[0]);
+    const shm = extracted && metricValue(`$${NODE_STAT_METRICS.SharedMemoryUsedPercent.field}`, extracted);
+    const transactions = extracted && metricValue(`$${NODE_STAT_METRICS.ActiveTransactions.field}`, extracted);
+    // A fresh Kamailio with the instance's shared memory (-m): a little of it used, no calls.
+    expect(shm).toBeGreaterThan(0);
+    expect(shm).toBeLessThan(10);
+    expect(transactions).toBe(0);
+  });
+
+  it("installs the operator's tools (sngrep) with Kamailio", () => {
+    for (const tool of OPERATOR_PACKAGES) expect(clean.console).toMatch(new RegExp(`Setting up ${tool} `));
   });
 
   it("tags itself with the image and the Kamailio version it booted, with a signed CreateTags", () => {
@@ -196,6 +240,14 @@ describe("the boot test catches the defects it was built for", () => {
     );
     expect(result.systemctlCalls).toContain("rc=5 systemctl restart rsyslog");
     expect(failedLoudly(result)).toBe(true);
+  });
+
+  it("an RPC socket left with ctl's default mode (0600): not the group's, and the publisher cannot read it", async () => {
+    const result = await boot({}, withDefect('modparam("ctl", "mode", 0660)\n', ""));
+    expect(bootProblems(result, expected)).toEqual([
+      `the RPC socket ${CONTROL_SOCKET} is socket root:kamailio 0600, not socket root:kamailio 0660`,
+      "the stats publisher wrote no SIPSTAT line to /var/log/kamailio.log",
+    ]);
   });
 
   it("no SSM agent step", async () => {

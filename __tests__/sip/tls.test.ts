@@ -48,8 +48,8 @@ describe("TLS towards the destination", () => {
     const routes = headerValues(invite, "Record-Route").flatMap((v) => v.split(/,\s*/));
     expect(routes).toHaveLength(2);
     const ftag = fromTag(invite);
-    expect(routes[0]).toMatch(new RegExp(`^<sip:127\\.0\\.0\\.1:\\d+;transport=tls;ftag=${ftag};lr>$`));
-    expect(routes[1]).toBe(`<sip:127.0.0.1:${lab.proxy.port};ftag=${ftag};lr>`);
+    expect(routes[0]).toMatch(new RegExp(`^<sip:127\\.0\\.0\\.1:\\d+;transport=tls;r2=on;ftag=${ftag};lr>$`));
+    expect(routes[1]).toBe(`<sip:127.0.0.1:${lab.proxy.port};r2=on;ftag=${ftag};lr>`);
     // The proxy's ACK for the 486 goes back over the same TLS connection.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(destination.received.some((m) => m.startsWith("ACK "))).toBe(true);

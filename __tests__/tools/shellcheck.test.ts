@@ -1,6 +1,8 @@
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { environments } from "../../config/environments";
 import { deployedUserData, synthesizeToMemory } from "../../scripts/lib/stack-json";
+import { DRAIN_SCRIPT, STATS_PUBLISHER, embeddedScript } from "../../templates/render";
 import { contrastingInput, tlsInput } from "../fixtures/environments";
 import { requireTool } from "./require-tool";
 
@@ -17,6 +19,19 @@ describe("user-data script", () => {
     });
     expect(result.stdout + result.stderr).toBe("");
     expect(result.status).toBe(0);
+  });
+
+  // The helper scripts the user-data installs through quoted heredocs, which shellcheck does not
+  // read as code there: checked as files, and as embedded (comments dropped).
+  it.each([
+    ["drain.sh", DRAIN_SCRIPT],
+    ["sip-stats.sh", STATS_PUBLISHER.script],
+  ])("installs templates/%s, which passes shellcheck as shipped and as embedded", (_name, file) => {
+    for (const input of [readFileSync(file, "utf8"), `${embeddedScript(file)}\n`]) {
+      const result = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "-"], { input, encoding: "utf8" });
+      expect(result.stdout + result.stderr).toBe("");
+      expect(result.status).toBe(0);
+    }
   });
 
   it("is caught by shellcheck when broken (the check is live)", () => {

@@ -1,5 +1,6 @@
 import { environments } from "../../config/environments";
-import { SIP_METRIC_FILTERS, filterPattern } from "../../constructs/monitoring";
+import { NODE_STAT_METRICS, NODE_STAT_PATTERN, SIP_METRIC_FILTERS, filterPattern } from "../../constructs/monitoring";
+import { matchSpaceDelimited, metricValue } from "../../lab/metric-filter-model";
 import { resourcesOf, synthEnvironment } from "../helpers";
 
 type Alarm = Record<string, unknown> & { alarm_actions: string[]; ok_actions: string[] };
@@ -228,7 +229,9 @@ describe("Monitoring, single instance", () => {
 
   it("turns SIPLOG lines into one metric per filter in the environment's namespace", () => {
     const filters = Object.values(resourcesOf(dev.json, "aws_cloudwatch_log_metric_filter")).filter(
-      (f) => f.log_group_name === "${aws_cloudwatch_log_group.monitoring_kamailio_logs.name}",
+      (f) =>
+        f.log_group_name === "${aws_cloudwatch_log_group.monitoring_kamailio_logs.name}" &&
+        !((f.metric_transformation as Record<string, string>).name in NODE_STAT_METRICS),
     );
     expect(filters.map((f) => [(f.metric_transformation as Record<string, string>).name, f.pattern]).sort()).toEqual(
       Object.entries(SIP_METRIC_FILTERS)
@@ -239,6 +242,83 @@ describe("Monitoring, single instance", () => {
       expect(f.log_group_name).toBe("${aws_cloudwatch_log_group.monitoring_kamailio_logs.name}");
       expect(f.metric_transformation).toMatchObject({ namespace: "SipProxy/dev", value: "1", default_value: "0" });
     }
+  });
+
+  it("takes shared memory and transactions from the SIPSTAT line's fields: no default, no dimensions", () => {
+    const filters = Object.values(resourcesOf(dev.json, "aws_cloudwatch_log_metric_filter")).filter(
+      (f) => (f.metric_transformation as Record<string, string>).name in NODE_STAT_METRICS,
+    );
+    expect(filters.map((f) => [f.name, f.log_group_name, f.pattern, f.metric_transformation]).sort()).toEqual([
+      [
+        "sip-proxy-dev-ActiveTransactions",
+        "${aws_cloudwatch_log_group.monitoring_kamailio_logs.name}",
+        NODE_STAT_PATTERN,
+        { name: "ActiveTransactions", namespace: "SipProxy/dev", value: "$transactions", unit: "Count" },
+      ],
+      [
+        "sip-proxy-dev-SharedMemoryUsedPercent",
+        "${aws_cloudwatch_log_group.monitoring_kamailio_logs.name}",
+        '[..., tag="SIPSTAT", shm_used_percent_name="shm_used_percent", shm_used_percent>=0, transactions_name="transactions", transactions>=0]',
+        { name: "SharedMemoryUsedPercent", namespace: "SipProxy/dev", value: "$shm_used_percent", unit: "Percent" },
+      ],
+    ]);
+  });
+
+  // A model of CloudWatch's space-delimited matching (lab/metric-filter-model.ts); the SIP
+  // tests run it on lines a real Kamailio and the real publisher wrote.
+  it("gets both numbers from a SIPSTAT line as the journal exports it, and nothing from other lines", () => {
+    const values = (line: string) =>
+      Object.values(NODE_STAT_METRICS).map(({ field }) => {
+        const extracted = matchSpaceDelimited(NODE_STAT_PATTERN, line);
+        return extracted && metricValue(`$${field}`, extracted);
+      });
+    const prefix = "2026-11-23T14:17:47.844316+00:00 ip-10-0-1-23 kamailio[11300]:";
+    expect(values(`${prefix} SIPSTAT shm_used_percent 42.5 transactions 17`)).toEqual([42.5, 17]);
+    expect(values(`${prefix} SIPSTAT error=rpc-unanswered`)).toEqual([undefined, undefined]);
+    expect(values(`${prefix} SIPLOG event=drain state=waiting instance=i-1 transactions=3 seconds=12`)).toEqual([
+      undefined,
+      undefined,
+    ]);
+    // name=value, as SIPLOG lines are written: the field would be "shm_used_percent=42.5", no number.
+    expect(values(`${prefix} SIPSTAT shm_used_percent=42.5 transactions=17`)).toEqual([undefined, undefined]);
+  });
+
+  it("alerts when any instance's shared memory stays over 80 % for 5 minutes, and says what to do", () => {
+    for (const alarmsOf of [a, alarms(synthEnvironment(byName("prod")).json)]) {
+      const alarm = alarmsOf.shared_memory_high;
+      expect({ ...shape(alarm), datapoints: alarm.datapoints_to_alarm, missing: alarm.treat_missing_data }).toEqual({
+        namespace: expect.stringMatching(/^SipProxy\/(dev|prod)$/),
+        metric: "SharedMemoryUsedPercent",
+        statistic: "Maximum",
+        period: 60,
+        evaluationPeriods: 5,
+        threshold: 80,
+        comparison: "GreaterThanThreshold",
+        dimensions: undefined,
+        actions: [ALERTS],
+        datapoints: 5,
+        missing: "notBreaching",
+      });
+      const description = alarm.alarm_description as string;
+      expect(description.length).toBeLessThanOrEqual(1024);
+      for (const hint of ["500", "kamcmd core.shmmem", "@logStream", "restart", "sip.peakCallsPerSecond"]) {
+        expect(description).toContain(hint);
+      }
+    }
+  });
+
+  it("shows shared memory and transactions on the dashboard", () => {
+    const dashboard = Object.values(resourcesOf(dev.json, "aws_cloudwatch_dashboard"))[0];
+    const widgets = (
+      JSON.parse(dashboard.dashboard_body as string) as {
+        widgets: Array<{ properties: { title: string; metrics: unknown[][] } }>;
+      }
+    ).widgets;
+    const widget = widgets.find((w) => w.properties.title.startsWith("Kamailio shared memory used"));
+    expect(widget?.properties.metrics.map((m) => m.slice(0, 2))).toEqual([
+      ["SipProxy/dev", "SharedMemoryUsedPercent"],
+      ["SipProxy/dev", "ActiveTransactions"],
+    ]);
   });
 
   it("encrypts both topics with a key CloudWatch may use, and subscribes the configured emails", () => {

@@ -1,11 +1,21 @@
 import { TWILIO_EDGES_PUBLISHED } from "../fixtures/twilio-edges";
+import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { environments } from "../../config/environments";
 import { parseEnvironment } from "../../config/schema";
 import { nodeSettingsFor } from "../../config/node-settings";
 import { escapeTerraformTemplate } from "../../constructs/sip-launch-template";
 import { deployedUserData, embeddedKamailioConfig, synthesizeToMemory } from "../../scripts/lib/stack-json";
-import { PARAMETER_BLOCK, kamailioView, renderNodeUserData, renderTemplate } from "../../templates/render";
+import {
+  CONTROL_SOCKET,
+  OPERATOR_PACKAGES,
+  PARAMETER_BLOCK,
+  STATS_PUBLISHER,
+  embeddedScript,
+  kamailioView,
+  renderNodeUserData,
+  renderTemplate,
+} from "../../templates/render";
 import { contrastingInput, dev, loadBalancedInput } from "../fixtures/environments";
 
 /** Splits a kamailio.cfg into its parameter block and everything else. */
@@ -69,6 +79,21 @@ describe("kamailio.cfg template", () => {
     expect(devCfg).toContain("listen=udp:PRIVATE_IP:SIP_PORT advertise ADVERTISED_ADDRESS:SIP_PORT");
   });
 
+  it("loads Kamailio's RPC once, on a unix socket only (ctl's default), for user and group kamailio, mode 0660", () => {
+    expect(devCfg.match(/^loadmodule "ctl\.so"$/gm)).toHaveLength(1);
+    expect(devCfg.match(/^loadmodule "(jsonrpcs|xmlrpc|xhttp)\.so"$/gm)).toBeNull();
+    // No "binrpc"/"fifo" listener of its own: ctl's default is the one unix socket.
+    expect(devCfg.match(/^modparam\("ctl", .*$/gm)).toEqual([
+      'modparam("ctl", "user", "kamailio")',
+      'modparam("ctl", "group", "kamailio")',
+      'modparam("ctl", "mode", 0660)',
+    ]);
+  });
+
+  it("marks a double Record-Route r2=on, so that loose_route removes both of the proxy's entries", () => {
+    expect(devCfg).toContain('record_route_preset("$var(rr_out);r2=on", "$var(rr_in);r2=on");');
+  });
+
   it("never puts a #!define name inside a quoted string, where Kamailio would not expand it", () => {
     const defines = [...devCfg.matchAll(/^#!define (\w+)/gm)].map((m) => m[1]);
     expect(defines.length).toBeGreaterThan(3);
@@ -128,6 +153,42 @@ describe("user-data template", () => {
     expect(script).toMatch(/^case "\$KAMAILIO_VERSION" in\n6\.0\.\*\)/m);
     expect(script).toContain("but the tests ran 6.0.x; Kamailio was not started");
     expect(script).not.toMatch(/rsyslog|ubuntu/);
+  });
+});
+
+describe("user-data: live inspection", () => {
+  const script = renderNodeUserData(nodeSettingsFor(parseEnvironment(dev)), "198.51.100.7");
+
+  it("hands Kamailio's RPC socket to root after every start, with full privileges, never stopping calls for it", () => {
+    expect(script).toContain(`ExecStartPost=-+/usr/bin/chown root ${CONTROL_SOCKET}`);
+  });
+
+  it("installs the stats publisher as shipped, run each minute as kamailio, logging as kamailio", () => {
+    const installed = new RegExp(
+      `install -m 0755 /dev/stdin ${STATS_PUBLISHER.installedAt} <<'STATS'\n([\\s\\S]*?)\nSTATS\n`,
+    ).exec(script);
+    // The shipped script, its comment lines left out of the user-data (16 KB limit).
+    const shipped = readFileSync(STATS_PUBLISHER.script, "utf8").split("\n");
+    const code = (lines: readonly string[]) => lines.filter((l) => l.trim() !== "" && !/^\s*#/.test(l));
+    expect(code(installed?.[1].split("\n") ?? [])).toEqual(code(shipped));
+    expect(installed?.[1].split("\n")[0]).toBe("#!/bin/bash");
+    expect(installed?.[1]).toBe(embeddedScript(STATS_PUBLISHER.script));
+    const service =
+      /<< *'UNIT'\n(\[Unit\]\nDescription=Kamailio's shared memory[\s\S]*?)\nUNIT\n/.exec(script)?.[1] ?? "";
+    expect(service.split("\n").filter((l) => /^(Type|User|Group|ExecStart|SyslogIdentifier)=/.test(l))).toEqual([
+      "Type=oneshot",
+      "User=kamailio",
+      "Group=kamailio",
+      `ExecStart=${STATS_PUBLISHER.installedAt}`,
+      "SyslogIdentifier=kamailio",
+    ]);
+    expect(script).toMatch(/^OnCalendar=minutely\nAccuracySec=1s$/m);
+    expect(script).toContain(`systemctl enable --now ${STATS_PUBLISHER.timer}`);
+  });
+
+  it("installs sngrep with Kamailio", () => {
+    expect(OPERATOR_PACKAGES).toContain("sngrep");
+    expect(script).toMatch(/^retry 10 15 apt-get "\$\{APT_OPTS\[@\]\}" install kamailio .*\bsngrep\b/m);
   });
 });
 

@@ -1,5 +1,6 @@
 // What a good first boot leaves behind, as a list of problems (empty when healthy), so that a
 // test can assert both that the shipped script boots and that a known defect is caught.
+import { CONTROL_SOCKET } from "../../templates/render";
 import type { BootResult } from "./harness";
 import { AWS_URLS } from "./harness";
 
@@ -47,6 +48,21 @@ export function bootProblems(boot: BootResult, node: ExpectedNode): string[] {
   }
   if (kamailio?.running && !/ kamailio\[\d+\]: INFO: <core>/.test(boot.file("var/log/kamailio.log") ?? "")) {
     problems.push("/var/log/kamailio.log holds no Kamailio lines");
+  }
+
+  // Kamailio's RPC: one unix socket, root's, for group kamailio only; the stats publisher (as
+  // kamailio, fired once like its timer) reads it and logs a SIPSTAT line through the journal.
+  if (kamailio?.running) {
+    const socket = boot.runtime(CONTROL_SOCKET);
+    const seen = socket
+      ? `${socket.type} ${socket.owner}:${socket.group} ${socket.mode.toString(8).padStart(4, "0")}`
+      : "missing";
+    if (seen !== "socket root:kamailio 0660") {
+      problems.push(`the RPC socket ${CONTROL_SOCKET} is ${seen}, not socket root:kamailio 0660`);
+    }
+    if (!/ kamailio\[\d+\]: SIPSTAT shm_used_percent \d/.test(boot.file("var/log/kamailio.log") ?? "")) {
+      problems.push("the stats publisher wrote no SIPSTAT line to /var/log/kamailio.log");
+    }
   }
 
   // The SSM agent comes first: downloaded before the first package is fetched, and running.

@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CONTROL_SOCKET } from "../../templates/render";
 import { currentRoot, runCommand } from "../debian-root";
 import { selfSigned } from "../tls";
 import type { StubConfig } from "./aws-stubs";
@@ -85,7 +86,23 @@ export interface BootResult {
   file(path: (typeof EVIDENCE_FILES)[number]): string | undefined;
   /** Permission bits and group name of one of EVIDENCE_FILES (undefined when absent). */
   access(path: (typeof EVIDENCE_FILES)[number]): { readonly mode: number; readonly group: string } | undefined;
+  /** One of RUNTIME_PATHS as the running instance had it (undefined when it did not exist). */
+  runtime(path: (typeof RUNTIME_PATHS)[number]): RuntimeFile | undefined;
+  /** What firing the instance's timers once printed (`firing <timer>` lines, failures). */
+  readonly timers: string;
 }
+
+export interface RuntimeFile {
+  readonly owner: string;
+  readonly group: string;
+  /** Permission bits, e.g. 0o660. */
+  readonly mode: number;
+  /** As stat(1) names it: "socket", "regular file", "directory", ... */
+  readonly type: string;
+}
+
+/** Files under /run (gone with the instance's copy) whose owner, group and mode a test may check. */
+export const RUNTIME_PATHS = [CONTROL_SOCKET] as const;
 
 /** Files of the instance a boot test may look at, read before the copy is thrown away. */
 export const EVIDENCE_FILES = [
@@ -100,6 +117,8 @@ export const EVIDENCE_FILES = [
   "var/log/amazon-cloudwatch-agent-ctl.calls",
   "var/log/sleep-standin.log",
   "etc/kamailio/source-auth.cfg",
+  "etc/systemd/system/sip-proxy-stats.service",
+  "etc/systemd/system/sip-proxy-stats.timer",
 ] as const;
 
 /**
@@ -164,6 +183,7 @@ export async function bootUserData(
     const certs = selfSigned(work, "aws-stand-ins", hostNames.map((h) => `DNS:${h}`).join(","));
     const agents = makeAgentPackages(work);
     writeFileSync(join(work, "user-data.sh"), userData, { mode: 0o700 });
+    writeFileSync(join(work, "runtime-paths"), `${RUNTIME_PATHS.join("\n")}\n`);
     writeFileSync(join(work, "ca.crt"), readFileSync(certs.cert));
     writeFileSync(
       join(work, "hosts"),
@@ -279,6 +299,13 @@ export async function bootUserData(
         return [path, { mode: stat.mode & 0o7777, group: groups.get(stat.gid) ?? String(stat.gid) }] as const;
       }),
     );
+    const runtime = new Map(
+      readFileSync(join(work, "runtime-stat.txt"), "utf8")
+        .split("\n")
+        .map((line) => /^(\S+) (\S+) (\S+) ([0-7]+) (.+)$/.exec(line))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map(([, path, owner, group, mode, type]) => [path, { owner, group, mode: parseInt(mode, 8), type }] as const),
+    );
     const [started, ended] = readFileSync(join(work, "timing"), "utf8").trim().split(" ").map(Number);
     return {
       exitCode: Number(readFileSync(join(work, "exit-code"), "utf8")),
@@ -303,6 +330,8 @@ export async function bootUserData(
       rmemMax: Number(readFileSync(join(work, "sysctl-rmem_max.after"), "utf8")),
       file: (path) => evidence.get(path),
       access: (path) => access.get(path),
+      runtime: (path) => runtime.get(path),
+      timers: readFileSync(join(work, "timers.log"), "utf8"),
     };
   } finally {
     stubs?.kill("SIGKILL");

@@ -5,8 +5,9 @@
 # so every mount below disappears with this process.
 #
 # usage: run-in-image.sh IMAGE_ROOT WORK_DIR
-#   WORK_DIR holds user-data.sh, hosts, ca.crt and debian.sources from the harness; this script
-#   writes upper/ (what the boot changed), console.log, exit-code, units.tsv and sockets.txt.
+#   WORK_DIR holds user-data.sh, hosts, ca.crt, debian.sources and runtime-paths from the
+#   harness; this script writes upper/ (what the boot changed), console.log, exit-code,
+#   units.tsv, sockets.txt, runtime-stat.txt and timers.log.
 set -euo pipefail
 
 IMAGE=$1
@@ -65,6 +66,25 @@ for _ in $(seq 1 50); do
   grep -q ' kamailio\[' "$M/var/log/kamailio.log" 2>/dev/null && break
   sleep 0.1
 done
+# A minute later the instance's timers fire (the systemctl stand-in runs none): each enabled
+# timer's service is started once, as its first firing would, and given a moment to log.
+: >"$WORK/timers.log"
+for active in "$M"/run/systemctl-standin/*.timer.active; do
+  [[ -f $active ]] || continue
+  timer=$(basename "$active" .active)
+  echo "firing $timer" >>"$WORK/timers.log"
+  chroot "$M" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    HOME=/root LANG=C.UTF-8 systemctl start "${timer%.timer}.service" >>"$WORK/timers.log" 2>&1 ||
+    echo "exit $? from ${timer%.timer}.service" >>"$WORK/timers.log"
+done
+if [[ -s $WORK/timers.log ]]; then
+  lines=$(wc -l <"$M/var/log/kamailio.log" 2>/dev/null || echo 0)
+  for _ in $(seq 1 30); do
+    sleep 0.1
+    [[ $(wc -l <"$M/var/log/kamailio.log" 2>/dev/null || echo 0) -gt $lines ]] && break
+  done
+  sleep 0.3
+fi
 
 # Evidence: every unit the stand-in started, whether it still runs, and its command line.
 : >"$WORK/units.tsv"
@@ -79,6 +99,14 @@ for pidfile in "$M"/run/systemctl-standin/*.pid; do
   fi
 done
 ss -lntu >"$WORK/sockets.txt"
+# Owner, group, mode and type of runtime files the harness asked about (/run vanishes with the
+# copy): "path owner group mode type", or "path missing".
+: >"$WORK/runtime-stat.txt"
+while read -r path; do
+  [[ -n $path ]] || continue
+  chroot "$M" stat -c "%n %U %G %a %F" "$path" >>"$WORK/runtime-stat.txt" 2>/dev/null ||
+    echo "$path missing" >>"$WORK/runtime-stat.txt"
+done <"$WORK/runtime-paths"
 chroot "$M" journalctl --no-pager --output=short-iso-precise >"$WORK/journal.txt" 2>&1 || true
 cp "$M/proc/sys/net/core/rmem_max" "$WORK/sysctl-rmem_max.after"
 
