@@ -249,6 +249,25 @@ export class SipProxyStack extends ReadableAddressStack {
     ];
   }
 
+  /**
+   * The outputs both architectures have, each a list whatever the architecture (one address
+   * on single), so a script reading `terraform output -json` needs no case per architecture.
+   */
+  private addressOutputs(ingress: readonly string[], egress: readonly string[], domains: string): void {
+    new TerraformOutput(this, "ingress_ips", {
+      value: [...ingress],
+      description: "Where Twilio sends calls (the TwiML's host resolves to these). Not for the destination's IP ACL.",
+    });
+    new TerraformOutput(this, "egress_ips", {
+      value: [...egress],
+      description: "Where calls leave from: the destination sees every call come from one of these.",
+    });
+    new TerraformOutput(this, "twilio_ip_acl", {
+      value: egress.map((ip) => `${ip}/32`),
+      description: `Entries for the IP Access Control List of ${domains}: every egress address as a /32.`,
+    });
+  }
+
   private singleInstanceOutputs(cfg: EnvironmentConfig, proxy: SipInstance, address: string): void {
     const ip = proxy.elasticIp.publicIp;
     new TerraformOutput(this, "elastic_ip", {
@@ -270,10 +289,7 @@ export class SipProxyStack extends ReadableAddressStack {
     });
     const sip = this.twimlOutput(cfg, address, "the Elastic IP");
     const domains = SipProxyStack.aclDomains(cfg);
-    new TerraformOutput(this, "twilio_ip_acl", {
-      value: `${ip}/32`,
-      description: `Entry for the IP Access Control List of ${domains}.`,
-    });
+    this.addressOutputs([ip], [ip], domains);
     new TerraformOutput(this, "next_steps", {
       value: numbered([
         ...SipProxyStack.accountStep(cfg),
@@ -312,10 +328,7 @@ export class SipProxyStack extends ReadableAddressStack {
     );
     const acl = natIps.map((ip) => `${ip}/32`);
     const domains = SipProxyStack.aclDomains(cfg);
-    new TerraformOutput(this, "twilio_ip_acl", {
-      value: acl,
-      description: `Entries for the IP Access Control List of ${domains}: every NAT gateway IP, never the NLB IP.`,
-    });
+    this.addressOutputs(nlbIps, natIps, domains);
     new TerraformOutput(this, "next_steps", {
       value: numbered([
         ...SipProxyStack.accountStep(cfg),

@@ -237,6 +237,8 @@ describe("load-balanced architecture", () => {
           "target_group_arn",
           "twilio_ip_acl",
           "twiml",
+          "ingress_ips",
+          "egress_ips",
         ],
         ...["alerts_topic_arn", "critical_alerts_topic_arn", "dashboard_url", "log_groups"],
       ].sort(),
@@ -250,6 +252,10 @@ describe("load-balanced architecture", () => {
       "${aws_eip.vpc_nat_us_east_1c.public_ip}/32",
     ]);
     expect(JSON.stringify(outputs.twilio_ip_acl.value)).not.toContain("proxy_nlb");
+    expect(outputs.egress_ips.value).toEqual(
+      (outputs.twilio_ip_acl.value as string[]).map((e) => e.replace("/32", "")),
+    );
+    expect(JSON.stringify(outputs.ingress_ips.value)).toContain("proxy_nlb_us_east_1a");
     expect(outputs.next_steps.value).toMatch(/Do NOT add the NLB IP/);
     expect(outputs.twiml.value).toContain("sip:EXTENSION@sip.prod.example.net:5060");
     expect(outputs.twiml.value).not.toContain("proxy_nlb");

@@ -70,6 +70,7 @@ describe("SipProxyStack", () => {
     expect(Object.keys(outputs).sort()).toEqual(
       [
         ...["console_access", "elastic_ip", "instance_id", "next_steps", "private_ip", "twilio_ip_acl", "twiml"],
+        ...["ingress_ips", "egress_ips"],
         ...["alerts_topic_arn", "critical_alerts_topic_arn", "dashboard_url", "log_groups"],
       ].sort(),
     );
@@ -79,7 +80,10 @@ describe("SipProxyStack", () => {
     expect(outputs.twiml.value).toBe(
       "<Response><Dial><Sip>sip:EXTENSION@${aws_eip.proxy_ingress.public_ip}:5060</Sip></Dial></Response>",
     );
-    expect(outputs.twilio_ip_acl.value).toBe("${aws_eip.proxy_ingress.public_ip}/32");
+    // Lists in both architectures: one address here.
+    expect(outputs.twilio_ip_acl.value).toEqual(["${aws_eip.proxy_ingress.public_ip}/32"]);
+    expect(outputs.ingress_ips.value).toEqual(["${aws_eip.proxy_ingress.public_ip}"]);
+    expect(outputs.egress_ips.value).toEqual(["${aws_eip.proxy_ingress.public_ip}"]);
   });
 
   it("keeps local state in the project root by default", () => {

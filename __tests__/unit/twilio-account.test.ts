@@ -177,7 +177,7 @@ describe("the destination's IP ACL instructions", () => {
       ],
     });
     expect(json.output?.twilio_ip_acl.description).toBe(
-      "Entry for the IP Access Control List of acme.sip.twilio.com, backup.sip.twilio.com.",
+      "Entries for the IP Access Control List of acme.sip.twilio.com, backup.sip.twilio.com: every egress address as a /32.",
     );
     expect(String(json.output?.next_steps.value)).toContain(
       "IP Access Control List of acme.sip.twilio.com, backup.sip.twilio.com.",
