@@ -7,13 +7,10 @@ import { COMMANDS, invoke, type Outcome } from "./run-command";
 
 jest.setTimeout(240000);
 
-/** Commands not on the shared parser yet (scripts/lib/cli.ts): being converted in this issue. */
-const NOT_YET = ["diagram"];
-
 const noStackTrace = (o: Outcome) => expect(`${o.stdout}${o.stderr}`).not.toMatch(/^\s+at .+[:(]\d+/m);
 const BROKEN = { SIP_PROXY_ENVIRONMENTS: "__tests__/fixtures/broken-environments.ts" };
 
-describe.each(COMMANDS.filter((c) => !NOT_YET.includes(c.name)))("npm run $name", ({ name, program }) => {
+describe.each(COMMANDS)("npm run $name", ({ name, program }) => {
   let help: Outcome;
   beforeAll(async () => {
     help = await invoke(program, ["--help"]);
