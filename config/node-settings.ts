@@ -4,7 +4,13 @@
 import { SOURCE_AUTH_FILE, TLS_FILES, type ProxyNodeSettings } from "../templates/render";
 import { drainSettingsFor } from "./drain";
 import { logGroupNames } from "./names";
-import type { EnvironmentConfig } from "./schema";
+import type { Architecture, EnvironmentConfig } from "./schema";
+
+/**
+ * Whether the architecture's instances drain before they go (an Auto Scaling group's
+ * termination hook; config/drain.ts). A new architecture does not compile until it says.
+ */
+const DRAINS: Record<Architecture, boolean> = { single: false, "load-balanced": true };
 
 export function nodeSettingsFor(cfg: EnvironmentConfig): ProxyNodeSettings {
   return {
@@ -32,7 +38,7 @@ export function nodeSettingsFor(cfg: EnvironmentConfig): ProxyNodeSettings {
     privateMemoryMb: cfg.sip.privateMemoryMb,
     logGroups: logGroupNames(cfg.name),
     sourceAuthPasswordParameter: cfg.sourceAuth?.passwordParameter,
-    drain: cfg.architecture === "load-balanced" ? drainSettingsFor(cfg) : undefined,
+    drain: DRAINS[cfg.architecture] ? drainSettingsFor(cfg) : undefined,
   };
 }
 

@@ -638,13 +638,19 @@ function checkTags(p: Parsed, add: AddIssue): void {
 
 /** Settings only one architecture reads, and the load-balanced ones' consistency. */
 function checkArchitectureFields(p: Parsed, add: AddIssue): void {
-  if (p.architecture === "single") {
+  ARCHITECTURE_FIELD_CHECKS[p.architecture](p, add);
+}
+
+/** Per architecture: which settings it must not have, and how its own settings must agree. */
+const ARCHITECTURE_FIELD_CHECKS: Record<Architecture, (p: Parsed, add: AddIssue) => void> = {
+  single: (p, add) => {
     for (const field of ["natGateways", "autoscaling"] as const) {
       if (p[field] !== undefined) {
         add(field, "only applies to the load-balanced architecture", `remove it, or set architecture: "load-balanced"`);
       }
     }
-  } else {
+  },
+  "load-balanced": (p, add) => {
     if (p.natGateways === "per-az" && p.availabilityZones.length === 1) {
       add(
         "natGateways",
@@ -659,8 +665,8 @@ function checkArchitectureFields(p: Parsed, add: AddIssue): void {
         add("autoscaling.desired", `is outside [min, max] = [${a.min}, ${a.max}]`, "pick a value between min and max");
       }
     }
-  }
-}
+  },
+};
 
 /** The SIP timers in the order they fire. */
 function checkTimers(p: Parsed, add: AddIssue): void {
@@ -699,9 +705,12 @@ function checkAccountSids(p: Parsed, add: AddIssue): void {
  * so that zone's impairment would fail new calls and in-dialog requests although the other
  * zones are healthy; a name whose A record lists every address lets Twilio move to the next.
  */
+/** Whether the architecture has a public address per zone (an NLB's), so needs one name for them. */
+const ADDRESS_PER_ZONE: Record<Architecture, boolean> = { single: false, "load-balanced": true };
+
 function checkDns(p: Parsed, add: AddIssue): void {
   const zones = p.availabilityZones.length;
-  if (p.architecture === "load-balanced" && zones > 1) {
+  if (ADDRESS_PER_ZONE[p.architecture] && zones > 1) {
     const why = `the NLB has ${zones} Elastic IPs (one per zone) and Twilio must be able to reach each of them by one name, or an impaired first zone fails new calls and in-dialog requests`;
     if (!p.dns) {
       add(
@@ -789,13 +798,19 @@ function resolve(p: Parsed): EnvironmentConfig {
       sharedMemoryMb: sharedMemoryFor(p.sip.peakCallsPerSecond),
       privateMemoryMb: 16,
     },
-    loadBalancing: p.architecture === "load-balanced" ? resolveLoadBalancing(p) : undefined,
+    loadBalancing: LOAD_BALANCING[p.architecture](p),
     dns: p.dns,
     monitoring: p.monitoring,
     allowElasticIpDestroy: p.allowElasticIpDestroy,
     account: p.account,
   };
 }
+
+/** Each architecture's load balancing, if any (a new architecture does not compile until it says). */
+const LOAD_BALANCING: Record<Architecture, (p: Parsed) => LoadBalancingSettings | undefined> = {
+  single: () => undefined,
+  "load-balanced": (p) => resolveLoadBalancing(p),
+};
 
 function resolveLoadBalancing(p: Parsed): LoadBalancingSettings {
   const a = autoscalingSchema.parse(p.autoscaling ?? {});

@@ -2,14 +2,14 @@ import { Construct } from "constructs";
 import { Annotations, Aspects, LocalBackend, S3Backend, TerraformOutput } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { isReservedDomain } from "../config/dns";
-import { environmentWarnings, type EnvironmentConfig } from "../config/schema";
+import { environmentWarnings, type EnvironmentConfig, type LoadBalancingSettings } from "../config/schema";
 import { ANY_ACCOUNT, PLACEHOLDER_ACCOUNT_SID, TWILIO_SIGNALING_CIDRS, twilioSipDomainOf } from "../config/twilio";
 import { VpcFlowLogs } from "../constructs/flow-logs";
 import { IngressDns } from "../constructs/ingress-dns";
 import { Monitoring, type MonitoringProps } from "../constructs/monitoring";
 import { SipAutoscaling } from "../constructs/sip-autoscaling";
 import { SipInstance } from "../constructs/sip-instance";
-import type { SipLaunchTemplate } from "../constructs/sip-launch-template";
+import type { SipLaunchTemplate, SipProxyNodesProps } from "../constructs/sip-launch-template";
 import { Vpc } from "../constructs/vpc";
 import { logGroupNames, projectTags, SESSION_MANAGER_LOG_GROUP } from "../config/names";
 import { nodeSettingsFor } from "../config/node-settings";
@@ -86,53 +86,75 @@ export class SipProxyStack extends ReadableAddressStack {
       "nacl-no-open-rdp",
       "network ACLs are stateless and a NAT gateway's replies come back on the port it picked, any from 1024 to 65535; denying 3389 would cut the SIP mapping that lands on it for as long as it stays busy. Nothing listens on 3389 and the security groups never admit it.",
     );
-    if (!loadBalancing) {
-      const proxy = new SipInstance(this, "proxy", {
-        ...common,
-        subnetId: vpc.publicSubnets[0].id,
-        sshCidr: cfg.sshCidr,
-        egress: vpc.publicEgress,
-      });
-      SipProxyStack.suppressTemplate(proxy.template);
-      const address = this.dnsRecord(cfg, [proxy.elasticIp.publicIp]) ?? proxy.elasticIp.publicIp;
-      this.singleInstanceOutputs(cfg, proxy, address);
-      this.monitoring(cfg, vpc, { kind: "single", instanceId: proxy.instance.id });
-    } else {
-      const proxies = new SipAutoscaling(this, "proxy", {
-        ...common,
-        vpcCidr: cfg.vpcCidr,
-        publicSubnets: vpc.publicSubnets.map((subnet, i) => ({
-          availabilityZone: cfg.publicSubnets[i].availabilityZone,
-          subnetId: subnet.id,
-        })),
-        privateSubnetIds: vpc.privateSubnets.map((subnet) => subnet.id),
-        egress: vpc.privateEgress,
-        internetGateway: vpc.internetGateway,
-        minSize: loadBalancing.min,
-        desiredCapacity: loadBalancing.desired,
-        maxSize: loadBalancing.max,
-        healthCheckGraceSeconds: loadBalancing.healthCheckGraceSeconds,
-      });
-      SipProxyStack.suppressTemplate(proxies.template);
-      if (cfg.allowElasticIpDestroy) {
-        suppressPolicy(
-          proxies.loadBalancer,
-          "nlb-deletion-protection",
-          "the environment sets allowElasticIpDestroy: it is being torn down on purpose",
-        );
+    // Every architecture is built here, and the compiler holds the switch complete: a new
+    // name in ARCHITECTURES does not type-check until it has a case.
+    switch (cfg.architecture) {
+      case "single":
+        this.buildSingle(cfg, vpc, common);
+        break;
+      case "load-balanced":
+        this.buildLoadBalanced(cfg, cfg.loadBalancing!, vpc, common);
+        break;
+      default: {
+        const unknown: never = cfg.architecture;
+        throw new Error(`no stack for architecture ${String(unknown)}`);
       }
-      const nlbIps = proxies.nlbElasticIps.map((eip) => eip.publicIp);
-      const address = this.dnsRecord(cfg, nlbIps) ?? nlbIps[0];
-      this.loadBalancedOutputs(cfg, proxies, vpc, address);
-      this.monitoring(cfg, vpc, {
-        kind: "load-balanced",
-        loadBalancerArnSuffix: proxies.loadBalancer.arnSuffix,
-        targetGroupArnSuffix: proxies.targetGroup.arnSuffix,
-        autoScalingGroupName: proxies.group.name,
-        minSize: loadBalancing.min,
-        maxSize: loadBalancing.max,
-      });
     }
+  }
+
+  private buildSingle(cfg: EnvironmentConfig, vpc: Vpc, common: SipProxyNodesProps): void {
+    const proxy = new SipInstance(this, "proxy", {
+      ...common,
+      subnetId: vpc.publicSubnets[0].id,
+      sshCidr: cfg.sshCidr,
+      egress: vpc.publicEgress,
+    });
+    SipProxyStack.suppressTemplate(proxy.template);
+    const address = this.dnsRecord(cfg, [proxy.elasticIp.publicIp]) ?? proxy.elasticIp.publicIp;
+    this.singleInstanceOutputs(cfg, proxy, address);
+    this.monitoring(cfg, vpc, { kind: "single", instanceId: proxy.instance.id });
+  }
+
+  private buildLoadBalanced(
+    cfg: EnvironmentConfig,
+    loadBalancing: LoadBalancingSettings,
+    vpc: Vpc,
+    common: SipProxyNodesProps,
+  ): void {
+    const proxies = new SipAutoscaling(this, "proxy", {
+      ...common,
+      vpcCidr: cfg.vpcCidr,
+      publicSubnets: vpc.publicSubnets.map((subnet, i) => ({
+        availabilityZone: cfg.publicSubnets[i].availabilityZone,
+        subnetId: subnet.id,
+      })),
+      privateSubnetIds: vpc.privateSubnets.map((subnet) => subnet.id),
+      egress: vpc.privateEgress,
+      internetGateway: vpc.internetGateway,
+      minSize: loadBalancing.min,
+      desiredCapacity: loadBalancing.desired,
+      maxSize: loadBalancing.max,
+      healthCheckGraceSeconds: loadBalancing.healthCheckGraceSeconds,
+    });
+    SipProxyStack.suppressTemplate(proxies.template);
+    if (cfg.allowElasticIpDestroy) {
+      suppressPolicy(
+        proxies.loadBalancer,
+        "nlb-deletion-protection",
+        "the environment sets allowElasticIpDestroy: it is being torn down on purpose",
+      );
+    }
+    const nlbIps = proxies.nlbElasticIps.map((eip) => eip.publicIp);
+    const address = this.dnsRecord(cfg, nlbIps) ?? nlbIps[0];
+    this.loadBalancedOutputs(cfg, proxies, vpc, address);
+    this.monitoring(cfg, vpc, {
+      kind: "load-balanced",
+      loadBalancerArnSuffix: proxies.loadBalancer.arnSuffix,
+      targetGroupArnSuffix: proxies.targetGroup.arnSuffix,
+      autoScalingGroupName: proxies.group.name,
+      minSize: loadBalancing.min,
+      maxSize: loadBalancing.max,
+    });
   }
 
   /** The instance role's exceptions, the same in both architectures. */
