@@ -1,0 +1,211 @@
+// Each construct on its own, in a bare test stack (no SipProxyStack around it): what it
+// builds from its props, and the props it refuses. GIVEN props, WHEN the construct is built,
+// THEN the synthesized resources (or the ConstructError).
+import { Testing, TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import { parseEnvironment } from "../../config/schema";
+import { nodeSettingsFor } from "../../config/node-settings";
+import { TWILIO_SIGNALING_CIDRS } from "../../config/twilio";
+import { ConstructError } from "../../constructs/construct-error";
+import { addressPatterns, VpcFlowLogs } from "../../constructs/flow-logs";
+import { IngressDns } from "../../constructs/ingress-dns";
+import { SipAutoscaling, type SipAutoscalingProps } from "../../constructs/sip-autoscaling";
+import { SipInstance } from "../../constructs/sip-instance";
+import { SipSecurityGroup } from "../../constructs/sip-security-group";
+import { Vpc } from "../../constructs/vpc";
+import type { StackJson } from "../../scripts/lib/stack-json";
+import { loadBalancedInput, validInput } from "../fixtures/environments";
+
+/** Builds one construct in a stack of its own and returns the synthesized JSON. */
+function build(make: (scope: Construct) => unknown): StackJson {
+  const stack = new TerraformStack(Testing.app(), "construct-test");
+  make(stack);
+  return JSON.parse(Testing.synth(stack)) as StackJson;
+}
+
+const refusal = (make: (scope: Construct) => unknown) => {
+  try {
+    build(make);
+  } catch (error) {
+    if (error instanceof ConstructError) return error.message;
+    throw error;
+  }
+  throw new Error("expected a ConstructError, but the construct was built");
+};
+
+const resources = (json: StackJson, type: string) => Object.values(json.resource?.[type] ?? {});
+const account = { region: "us-east-1", id: "123456789012" };
+
+const autoscalingProps = (overrides: Partial<SipAutoscalingProps> = {}): SipAutoscalingProps => ({
+  namePrefix: "sip-proxy-t",
+  vpcId: "vpc-1",
+  vpcCidr: "10.0.0.0/16",
+  allowedSipCidrs: TWILIO_SIGNALING_CIDRS,
+  node: nodeSettingsFor(parseEnvironment(loadBalancedInput)),
+  account,
+  logGroupNames: ["/sip-proxy/t/kamailio"],
+  publicSubnets: [{ availabilityZone: "us-west-2a", subnetId: "subnet-a" }],
+  privateSubnetIds: ["subnet-c"],
+  ...overrides,
+});
+
+describe("SipAutoscaling", () => {
+  it("GIVEN one zone, WHEN built, THEN an NLB with its security group and a group of 2..10 by default", () => {
+    const json = build((s) => new SipAutoscaling(s, "proxy", autoscalingProps()));
+    const [group] = resources(json, "aws_autoscaling_group");
+    expect([group.min_size, group.max_size, group.desired_capacity]).toEqual([2, 10, 2]);
+    expect(resources(json, "aws_lb")[0].security_groups).toEqual([
+      expect.stringMatching(/^\$\{aws_security_group\.proxy_nlb-sg_\w+\.id\}$/),
+    ]);
+  });
+
+  it.each([
+    ["no public subnet", { publicSubnets: [] }, /needs at least one public subnet/],
+    ["no private subnet", { privateSubnetIds: [] }, /needs at least one private subnet/],
+    [
+      "desired above max",
+      { minSize: 2, desiredCapacity: 5, maxSize: 4 },
+      /needs min <= desired <= max, got 2 <= 5 <= 4/,
+    ],
+    [
+      "two zones and no advertised name",
+      {
+        publicSubnets: [
+          { availabilityZone: "us-west-2a", subnetId: "subnet-a" },
+          { availabilityZone: "us-west-2b", subnetId: "subnet-b" },
+        ],
+      },
+      /has 2 zones but no advertisedName/,
+    ],
+  ] as const)("GIVEN %s, WHEN built, THEN it is refused", (_label, overrides, message) => {
+    expect(refusal((s) => new SipAutoscaling(s, "proxy", autoscalingProps(overrides)))).toMatch(message);
+  });
+
+  it("GIVEN node settings without a drain, WHEN built, THEN it is refused: instances must drain", () => {
+    const node = { ...autoscalingProps().node, drain: undefined };
+    expect(refusal((s) => new SipAutoscaling(s, "proxy", autoscalingProps({ node })))).toMatch(/needs node\.drain/);
+  });
+});
+
+describe("SipInstance", () => {
+  it("GIVEN a subnet, WHEN built, THEN one instance from the template, its Elastic IP protected", () => {
+    const json = build(
+      (s) =>
+        new SipInstance(s, "proxy", {
+          namePrefix: "sip-proxy-t",
+          vpcId: "vpc-1",
+          allowedSipCidrs: TWILIO_SIGNALING_CIDRS,
+          node: nodeSettingsFor(parseEnvironment(validInput)),
+          account,
+          logGroupNames: [],
+          subnetId: "subnet-a",
+        }),
+    );
+    expect(resources(json, "aws_instance")).toHaveLength(1);
+    const [eip] = resources(json, "aws_eip");
+    expect((eip.lifecycle as { prevent_destroy: boolean }).prevent_destroy).toBe(true);
+  });
+});
+
+describe("SipSecurityGroup", () => {
+  it("GIVEN ranges and a group as sources, WHEN built, THEN a UDP and a TCP rule for each, and open egress", () => {
+    const json = build(
+      (s) =>
+        new SipSecurityGroup(s, "sg", {
+          namePrefix: "t",
+          vpcId: "vpc-1",
+          description: "test",
+          port: 5060,
+          sipSources: [
+            { label: "ranges", cidrs: ["192.0.2.0/24"] },
+            { label: "a group", securityGroupId: "sg-1" },
+          ],
+        }),
+    );
+    const [group] = resources(json, "aws_security_group");
+    const rules = group.ingress as Array<{
+      protocol: string;
+      cidr_blocks: string[] | null;
+      security_groups: string[] | null;
+    }>;
+    expect(rules.map((r) => [r.protocol, r.cidr_blocks, r.security_groups])).toEqual([
+      ["udp", ["192.0.2.0/24"], null],
+      ["tcp", ["192.0.2.0/24"], null],
+      ["udp", null, ["sg-1"]],
+      ["tcp", null, ["sg-1"]],
+    ]);
+    expect((group.egress as Array<{ protocol: string }>)[0].protocol).toBe("-1");
+  });
+
+  it("GIVEN an egress range (a load balancer's group), WHEN built, THEN it may send only SIP there", () => {
+    const json = build(
+      (s) =>
+        new SipSecurityGroup(s, "sg", {
+          namePrefix: "t",
+          role: "nlb",
+          vpcId: "vpc-1",
+          description: "test",
+          port: 5060,
+          tlsPort: 5061,
+          sipSources: [{ label: "ranges", cidrs: ["192.0.2.0/24"] }],
+          egressCidr: "10.0.0.0/16",
+        }),
+    );
+    const egress = resources(json, "aws_security_group")[0].egress as Array<{ protocol: string; from_port: number }>;
+    expect(egress.map((r) => [r.protocol, r.from_port])).toEqual([
+      ["udp", 5060],
+      ["tcp", 5060],
+      ["tcp", 5061],
+    ]);
+  });
+});
+
+describe("Vpc", () => {
+  it("GIVEN a private subnet in a zone without a public one, WHEN built, THEN it is refused (no NAT gateway there)", () => {
+    expect(
+      refusal(
+        (s) =>
+          new Vpc(s, "vpc", {
+            namePrefix: "t",
+            cidr: "10.0.0.0/16",
+            publicSubnets: [{ availabilityZone: "us-east-1a", cidr: "10.0.0.0/20" }],
+            privateSubnets: [{ availabilityZone: "us-east-1b", cidr: "10.0.128.0/20" }],
+          }),
+      ),
+    ).toMatch(/private subnet in us-east-1b has no public subnet for its NAT gateway/);
+  });
+});
+
+describe("IngressDns", () => {
+  it.each([
+    ["no address", { addresses: [], hostedZone: "example.net" }, /needs at least one address/],
+    ["both zone forms", { addresses: ["192.0.2.1"], hostedZone: "example.net", hostedZoneId: "Z1" }, /exactly one of/],
+  ] as const)("GIVEN %s, WHEN built, THEN it is refused", (_label, props, message) => {
+    expect(refusal((s) => new IngressDns(s, "dns", { name: "sip.example.net", ...props }))).toMatch(message);
+  });
+});
+
+describe("VpcFlowLogs", () => {
+  const props = {
+    namePrefix: "t",
+    vpcId: "vpc-1",
+    region: "us-east-1",
+    accountId: "123456789012",
+    logGroup: { name: "/x", arn: "arn:aws:logs:us-east-1:123456789012:log-group:/x" },
+    sipPorts: [5060],
+    namespace: "SipProxy/t",
+  };
+
+  it("GIVEN Twilio's ranges, WHEN built, THEN a REJECT flow log and the two metric filters", () => {
+    const json = build((s) => new VpcFlowLogs(s, "flow", { ...props, twilioCidrs: TWILIO_SIGNALING_CIDRS }));
+    expect(resources(json, "aws_flow_log")[0].traffic_type).toBe("REJECT");
+    expect(resources(json, "aws_cloudwatch_log_metric_filter")).toHaveLength(2);
+    expect(addressPatterns("54.172.60.0/30")).toHaveLength(1);
+  });
+
+  it("GIVEN a source range wider than a /24, WHEN built, THEN it is refused", () => {
+    expect(refusal((s) => new VpcFlowLogs(s, "flow", { ...props, twilioCidrs: ["10.0.0.0/16"] }))).toMatch(
+      /only \/24 to \/32 ranges are supported/,
+    );
+  });
+});
