@@ -44,14 +44,14 @@ export interface MonitoringProps {
   readonly accountId: string;
   /** Days each log group keeps events (config/schema.ts gives the defaults and why). */
   readonly logRetentionDays: { readonly kamailio: number; readonly setup: number; readonly flowLogs: number };
-  /** 408s per 5 minutes above which the critical alarm fires. @default 5 */
-  readonly timeoutAlarmThreshold?: number;
-  /** Answered share of new INVITEs (percent) below which the answer-rate alarm fires. @default 40 */
-  readonly answerRateAlarmPercent?: number;
-  /** Fewer new INVITEs than this in 5 minutes: no answer-rate verdict. @default 10 */
-  readonly answerRateMinInvites?: number;
-  /** @default 80 */
-  readonly cpuAlarmPercent?: number;
+  /** 408s per 5 minutes above which the critical alarm fires (default and its reason: config/schema.ts). */
+  readonly timeoutAlarmThreshold: number;
+  /** Answered share of new INVITEs (percent) below which the answer-rate alarm fires. */
+  readonly answerRateAlarmPercent: number;
+  /** Fewer new INVITEs than this in 5 minutes: no answer-rate verdict. */
+  readonly answerRateMinInvites: number;
+  /** Average CPU percent above which the cpu-high alarm fires. */
+  readonly cpuAlarmPercent: number;
   /**
    * @default true — the critical topic pages an HTTPS endpoint from a required sensitive
    * variable (no default: a deploy without it fails instead of removing the subscription).
@@ -371,7 +371,7 @@ export class Monitoring extends Construct {
   }
 
   private sipAlarms(): void {
-    const threshold = this.props.timeoutAlarmThreshold ?? 5;
+    const threshold = this.props.timeoutAlarmThreshold;
     this.alarm(
       "destination-timeouts",
       {
@@ -387,8 +387,8 @@ export class Monitoring extends Construct {
       true,
     );
 
-    const percent = this.props.answerRateAlarmPercent ?? 40;
-    const minInvites = this.props.answerRateMinInvites ?? 10;
+    const percent = this.props.answerRateAlarmPercent;
+    const minInvites = this.props.answerRateMinInvites;
     const metric = (id: string, metricName: SipMetric) => ({
       id,
       metric: { namespace: this.namespace, metricName, period: 300, stat: "Sum" },
@@ -471,7 +471,7 @@ export class Monitoring extends Construct {
   }
 
   private cpuAlarm(dimensions: Record<string, string>): void {
-    const threshold = this.props.cpuAlarmPercent ?? 80;
+    const threshold = this.props.cpuAlarmPercent;
     this.alarm("cpu-high", {
       alarmDescription: `Average CPU above ${threshold} % for 15 minutes: the proxy is near its call-rate capacity.`,
       namespace: "AWS/EC2",

@@ -42,14 +42,14 @@ export interface SipAutoscalingProps extends SipProxyNodesProps {
   readonly publicSubnets: readonly ZoneSubnet[];
   /** Where the instances run; they have no public address and leave through NAT. */
   readonly privateSubnetIds: readonly string[];
-  /** @default 2 — two instances keep a call path when one fails. */
-  readonly minSize?: number;
-  /** @default minSize */
-  readonly desiredCapacity?: number;
-  /** @default 10 */
-  readonly maxSize?: number;
-  /** @default 300 — first boot installs Kamailio before ELB health checks count. */
-  readonly healthCheckGraceSeconds?: number;
+  /** Fewest instances the group keeps in service (default and its reason: config/schema.ts). */
+  readonly minSize: number;
+  /** Instances the group starts with, between minSize and maxSize. */
+  readonly desiredCapacity: number;
+  /** Most instances the group may run. */
+  readonly maxSize: number;
+  /** Seconds a new instance has to boot before its health checks count. */
+  readonly healthCheckGraceSeconds: number;
   /**
    * The VPC's internet gateway. An internet-facing NLB created before it fails with
    * "InvalidSubnet: VPC ... has no internet gateway" (hashicorp/terraform-provider-aws#3580).
@@ -89,13 +89,11 @@ export class SipAutoscaling extends Construct {
     if (props.publicSubnets.length === 0) throw new ConstructError(this, "needs at least one public subnet");
     if (props.privateSubnetIds.length === 0) throw new ConstructError(this, "needs at least one private subnet");
     const port = props.node.sipPort;
-    const minSize = props.minSize ?? 2;
-    const maxSize = props.maxSize ?? 10;
-    const desired = props.desiredCapacity ?? minSize;
+    const { minSize, maxSize, desiredCapacity: desired } = props;
     if (!(minSize <= desired && desired <= maxSize)) {
       throw new ConstructError(this, `needs min <= desired <= max, got ${minSize} <= ${desired} <= ${maxSize}`);
     }
-    const grace = props.healthCheckGraceSeconds ?? 300;
+    const grace = props.healthCheckGraceSeconds;
     // Kamailio puts one host into Via and Record-Route, and Twilio sends replies, ACK and BYE
     // there. One zone's Elastic IP would make that zone's NLB node the only way into every
     // dialog, so an impaired first zone would fail calls although the others are healthy.

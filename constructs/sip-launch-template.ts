@@ -31,10 +31,10 @@ export interface SipProxyNodesProps {
   readonly vpcId: string;
   /** Sources allowed to reach SIP (UDP and TCP on node.sipPort): Twilio's signaling ranges. */
   readonly allowedSipCidrs: readonly string[];
-  /** @default "t3.small" — 2 vCPU, 2 GiB */
-  readonly instanceType?: string;
-  /** @default 20 */
-  readonly rootVolumeGb?: number;
+  /** An x86_64 EC2 instance type (default and its reason: config/schema.ts). */
+  readonly instanceType: string;
+  /** Root volume size in GiB. */
+  readonly rootVolumeGb: number;
   /** A Debian 13 amd64 AMI (id or `resolve:ssm:`). @default DEBIAN_13_IMAGE — the latest at each launch */
   readonly imageId?: string;
   /**
@@ -101,8 +101,8 @@ export interface SipLaunchTemplateProps {
    * other text reaches the instance byte for byte.
    */
   readonly userData: string;
-  /** @default 20 — room for the OS, Kamailio and two weeks of compressed logs. */
-  readonly rootVolumeGb?: number;
+  /** Root volume size in GiB (default and its reason: config/schema.ts). */
+  readonly rootVolumeGb: number;
   /**
    * Tags for the instances and volumes launched from the template. The provider's
    * default tags do not reach them, so pass the stack's common tags here.
@@ -141,7 +141,7 @@ export class SipLaunchTemplate extends Construct {
   static forNodes(scope: Construct, props: SipProxyNodesProps, securityGroupId: string, publicAddress: string) {
     return new SipLaunchTemplate(scope, "template", {
       namePrefix: props.namePrefix,
-      instanceType: props.instanceType ?? "t3.small",
+      instanceType: props.instanceType,
       rootVolumeGb: props.rootVolumeGb,
       imageId: props.imageId,
       securityGroupIds: [securityGroupId],
@@ -246,7 +246,7 @@ export class SipLaunchTemplate extends Construct {
           // sizing and encrypting the root.
           deviceName: DEBIAN.rootDeviceName,
           ebs: {
-            volumeSize: props.rootVolumeGb ?? 20,
+            volumeSize: props.rootVolumeGb,
             volumeType: "gp3",
             encrypted: "true",
             deleteOnTermination: "true",

@@ -36,12 +36,21 @@ const refusal = (make: (scope: Construct) => unknown) => {
 const resources = (json: StackJson, type: string) => Object.values(json.resource?.[type] ?? {});
 const account = { region: "us-east-1", id: "123456789012" };
 
+/** What a load-balanced environment resolves to, from the shared fixture (defaults included). */
+const lb = parseEnvironment(loadBalancedInput);
+const nodeSizing = { instanceType: lb.instanceType, rootVolumeGb: lb.rootVolumeGb };
+
 const autoscalingProps = (overrides: Partial<SipAutoscalingProps> = {}): SipAutoscalingProps => ({
   namePrefix: "sip-proxy-t",
+  ...nodeSizing,
+  minSize: lb.loadBalancing!.min,
+  desiredCapacity: lb.loadBalancing!.desired,
+  maxSize: lb.loadBalancing!.max,
+  healthCheckGraceSeconds: lb.loadBalancing!.healthCheckGraceSeconds,
   vpcId: "vpc-1",
   vpcCidr: "10.0.0.0/16",
   allowedSipCidrs: TWILIO_SIGNALING_CIDRS,
-  node: nodeSettingsFor(parseEnvironment(loadBalancedInput)),
+  node: nodeSettingsFor(lb),
   account,
   logGroupNames: ["/sip-proxy/t/kamailio"],
   publicSubnets: [{ availabilityZone: "us-west-2a", subnetId: "subnet-a" }],
@@ -50,10 +59,12 @@ const autoscalingProps = (overrides: Partial<SipAutoscalingProps> = {}): SipAuto
 });
 
 describe("SipAutoscaling", () => {
-  it("GIVEN one zone, WHEN built, THEN an NLB with its security group and a group of 2..10 by default", () => {
-    const json = build((s) => new SipAutoscaling(s, "proxy", autoscalingProps()));
+  it("GIVEN one zone and a size, WHEN built, THEN an NLB with its security group and a group of that size", () => {
+    const json = build(
+      (s) => new SipAutoscaling(s, "proxy", autoscalingProps({ minSize: 3, desiredCapacity: 4, maxSize: 6 })),
+    );
     const [group] = resources(json, "aws_autoscaling_group");
-    expect([group.min_size, group.max_size, group.desired_capacity]).toEqual([2, 10, 2]);
+    expect([group.min_size, group.max_size, group.desired_capacity]).toEqual([3, 6, 4]);
     expect(resources(json, "aws_lb")[0].security_groups).toEqual([
       expect.stringMatching(/^\$\{aws_security_group\.proxy_nlb-sg_\w+\.id\}$/),
     ]);
@@ -93,6 +104,7 @@ describe("SipInstance", () => {
       (s) =>
         new SipInstance(s, "proxy", {
           namePrefix: "sip-proxy-t",
+          ...nodeSizing,
           vpcId: "vpc-1",
           allowedSipCidrs: TWILIO_SIGNALING_CIDRS,
           node: nodeSettingsFor(parseEnvironment(validInput)),

@@ -151,6 +151,12 @@ describe("SipAutoscaling", () => {
         vpcCidr: "10.0.0.0/16",
         allowedSipCidrs: cfg.allowedSourceCidrs,
         node: nodeSettingsFor(cfg),
+        instanceType: cfg.instanceType,
+        rootVolumeGb: cfg.rootVolumeGb,
+        minSize: 2,
+        desiredCapacity: 2,
+        maxSize: 4,
+        healthCheckGraceSeconds: 300,
         account: { region: "us-west-2", id: "123456789012" },
         logGroupNames: [],
         publicSubnets: [
