@@ -1,13 +1,19 @@
-// npm run diagram -- <env> [--out <file.svg>]
-// Draws the environment's resources and their references, from `terraform graph` (offline,
-// in a scratch copy) through Graphviz: docs/architecture-<env>.svg and a .png beside it.
+// npm run diagram -- [<env> ...] [--graph] [--out <file.svg>]
+// The network picture of each environment, from its synthesized stack: source Twilio -> the
+// addresses to dial -> the proxies -> the addresses the destination whitelists -> destination
+// Twilio (docs/network-<env>.svg; scripts/lib/network-model.ts, scripts/lib/network-picture.ts).
+// With --graph, the reviewer's view instead: the resources and their references, from
+// `terraform graph` (offline, in a scratch copy) through Graphviz: docs/architecture-<env>.svg
+// and a .png beside it.
 import { spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import type { EnvironmentFile } from "../config/environments";
 import { runCommand, UsageError, type CommandSpec, type ParsedCommand } from "./lib/cli";
 import { withSynthesizedStacks } from "./lib/stack-json";
 import { parseTerraformGraph, simplify, toDot } from "./lib/diagram";
+import { networkModel, PictureError } from "./lib/network-model";
+import { networkSvg } from "./lib/network-picture";
 import {
   OFFLINE_AWS_ENV,
   PROJECT_ROOT,
@@ -48,26 +54,61 @@ function draw(chosen: EnvironmentFile, svgFile: string): string {
   });
 }
 
+/** Network pictures of the chosen environments, synthesized together; one line per picture. */
+function drawNetwork(chosen: readonly EnvironmentFile[], fileFor: (name: string) => string): string[] {
+  return withSynthesizedStacks(
+    chosen.map((c) => c.input),
+    (stacks) =>
+      stacks.map(({ cfg, json }) => {
+        const model = networkModel(cfg, json);
+        const file = fileFor(cfg.name);
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(file, networkSvg(model));
+        const zones = new Set(model.proxies.zones.map((z) => z.zone)).size;
+        return `${cfg.stackName}: ${zones} zone${zones === 1 ? "" : "s"}, ${model.dial.length} to dial, ${model.whitelist.length} to whitelist -> ${relative(process.cwd(), file)}`;
+      }),
+  );
+}
+
 const SPEC: CommandSpec = {
   command: "npm run diagram",
   summary:
-    "Draws an environment's resources and their references, from `terraform graph` (offline, in a scratch copy) through Graphviz: docs/architecture-<env>.svg and a .png beside it.",
-  environments: "one",
+    "Draws each environment's network picture from its synthesized stack: source Twilio, the addresses to dial, the proxies (zones, min..max), the addresses the destination whitelists, destination Twilio (docs/network-<env>.svg; all environments when none is named). --graph draws the Terraform dependency graph instead (docs/architecture-<env>.svg and .png, through Graphviz).",
+  environments: "any",
   options: {
-    out: { type: "string", value: "<file.svg>", description: "where to write (default docs/architecture-<env>.svg)" },
+    graph: {
+      type: "boolean",
+      description: "the reviewer's view: resources and references from `terraform graph` (needs Graphviz `dot`)",
+    },
+    out: {
+      type: "string",
+      value: "<file.svg>",
+      description: "where to write, for one environment (default docs/network-<env>.svg, or architecture-<env>.svg)",
+    },
   },
-  examples: ["npm run diagram -- dev", "npm run diagram -- prod --out /tmp/prod.svg"],
+  examples: [
+    "npm run diagram",
+    "npm run diagram -- prod",
+    "npm run diagram -- staging --graph",
+    "npm run diagram -- dev --out /tmp/dev.svg",
+  ],
 };
 
-function main({ values, environments: [chosen] }: ParsedCommand): number {
+function main({ values, environments: chosen }: ParsedCommand): number {
   const out = values.out as string | undefined;
   if (out && !out.endsWith(".svg")) throw new UsageError(`--out must name an .svg file, not "${out}"`);
-  const file = resolve(out ?? join(PROJECT_ROOT, "docs", `architecture-${String(chosen.input.name)}.svg`));
+  if (out && chosen.length !== 1) throw new UsageError("--out writes one picture: name one environment");
+  const fileFor = (name: string, kind: "network" | "architecture") =>
+    resolve(out ?? join(PROJECT_ROOT, "docs", `${kind}-${name}.svg`));
   try {
-    console.log(draw(chosen, file));
+    if (values.graph) {
+      for (const env of chosen) console.log(draw(env, fileFor(String(env.input.name), "architecture")));
+    } else {
+      for (const line of drawNetwork(chosen, (name) => fileFor(name, "network"))) console.log(line);
+    }
     return 0;
   } catch (error) {
-    if (error instanceof DrawingError) {
+    if (error instanceof DrawingError || error instanceof PictureError) {
       console.error(error.message);
       return 1;
     }

@@ -44,7 +44,7 @@ describe("diagram filtering", () => {
   });
 });
 
-describe("npm run diagram", () => {
+describe("npm run diagram -- <env> --graph (the reviewer's view)", () => {
   const outdir = mkdtempSync(join(tmpdir(), "diagram-"));
   beforeAll(() => {
     requireTool("terraform");
@@ -54,7 +54,7 @@ describe("npm run diagram", () => {
 
   const draw = (env: string) => {
     const svg = join(outdir, `${env}.svg`);
-    const run = spawnSync("npx", ["tsx", "scripts/diagram.ts", env, "--out", svg], {
+    const run = spawnSync("npx", ["tsx", "scripts/diagram.ts", env, "--graph", "--out", svg], {
       cwd: PROJECT_ROOT,
       encoding: "utf8",
     });
@@ -93,5 +93,31 @@ describe("npm run diagram", () => {
     expect(svg).toContain(edge("aws_eip.proxy_nlb_us_east_1a", "aws_lb.proxy_nlb"));
     expect(svg).toContain(edge("aws_eip.vpc_nat_us_east_1a", "aws_nat_gateway.vpc_nat_us_east_1a_gateway"));
     expect(svg).toContain(edge("aws_lb_target_group.proxy_targets", "aws_autoscaling_group.proxy"));
+  }, 120000);
+});
+
+describe("npm run diagram (the network picture)", () => {
+  const outdir = mkdtempSync(join(tmpdir(), "network-"));
+  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+  it("writes the environment's picture, the same bytes as the committed one", () => {
+    const svg = join(outdir, "dev.svg");
+    const run = spawnSync("npx", ["tsx", "scripts/diagram.ts", "dev", "--out", svg], {
+      cwd: PROJECT_ROOT,
+      encoding: "utf8",
+    });
+    expect(run.stderr.replace(/^npm warn .*\n/gm, "")).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^sip-proxy-dev: 1 zone, 1 to dial, 1 to whitelist -> /);
+    expect(readFileSync(svg, "utf8")).toBe(readFileSync(join(PROJECT_ROOT, "docs", "network-dev.svg"), "utf8"));
+  }, 120000);
+
+  it("refuses --out with more than one environment", () => {
+    const run = spawnSync("npx", ["tsx", "scripts/diagram.ts", "dev", "prod", "--out", join(outdir, "x.svg")], {
+      cwd: PROJECT_ROOT,
+      encoding: "utf8",
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/--out writes one picture: name one environment/);
   }, 120000);
 });
