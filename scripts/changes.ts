@@ -2,8 +2,10 @@
 // What the working tree changes compared with a git revision, per stack: resources added,
 // removed, changed in place or replaced, and a loud line for every Elastic IP, NLB or NAT
 // gateway that would be lost. Offline: both sides are synthesized here, nothing is planned.
-// Exits 3 (ADDRESS_LOSS_EXIT) when an Elastic IP would be destroyed or replaced and the
-// environment does not allow it (scripts/lib/address-guard.ts).
+// Exit codes: 0 the report; 1 a side could not be synthesized (or a crash); 2 a usage error
+// (scripts/lib/cli.ts); 3 (ADDRESS_LOSS_EXIT) the report, then a refusal: an Elastic IP would be
+// destroyed or replaced and its environment does not set allowElasticIpDestroy
+// (scripts/lib/address-guard.ts).
 import { spawnSync } from "node:child_process";
 import {
   existsSync,
@@ -18,9 +20,15 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stackNameFor } from "../config/names";
-import { ADDRESS_LOSS_EXIT, refusalMessage, refusedLosses, type AddressLoss } from "./lib/address-guard";
+import {
+  ADDRESS_LOSS_EXIT,
+  lossesInChanges,
+  refusalMessage,
+  refusedLosses,
+  type StackEnvironment,
+} from "./lib/address-guard";
 import { loadEnvironmentFiles, runCommand, UsageError, type CommandSpec, type ParsedCommand } from "./lib/cli";
-import { diffStacks, formatChanges, hasDanger, type StackChanges } from "./lib/stack-diff";
+import { diffStacks, formatChanges, hasDanger } from "./lib/stack-diff";
 import type { StackJson } from "./lib/stack-json";
 import { PROJECT_ROOT, SCRATCH_DIR } from "./lib/terraform";
 
@@ -83,18 +91,6 @@ const SPEC: CommandSpec = {
   examples: ["npm run changes -- origin/main", "npm run changes -- HEAD~1"],
 };
 
-/** Elastic IPs the change destroys or replaces. */
-function lostAddresses(changes: readonly StackChanges[]): AddressLoss[] {
-  return changes.flatMap((s) =>
-    s.resources
-      .filter((r) => r.type === "aws_eip" && (r.action === "remove" || r.action === "replace"))
-      .map(
-        (r) =>
-          ({ stack: s.stack, address: r.address, action: r.action === "remove" ? "destroyed" : "replaced" }) as const,
-      ),
-  );
-}
-
 function main({ positionals: [ref] }: ParsedCommand): number {
   let sha: string;
   try {
@@ -117,13 +113,18 @@ function main({ positionals: [ref] }: ParsedCommand): number {
         ? "\n!!! at least one Elastic IP, NLB or NAT gateway above would be replaced or destroyed"
         : "\nno Elastic IP, NLB or NAT gateway is replaced or destroyed",
     );
-    const configs = new Map(
-      loadEnvironmentFiles().map((e) => [stackNameFor(String(e.input.name)), e.input.allowElasticIpDestroy === true]),
+    // The working tree's environments decide: the change that retires a zone carries the
+    // allowElasticIpDestroy that permits it. A stack no environment makes any more is refused.
+    const configs = new Map<string, StackEnvironment>(
+      loadEnvironmentFiles().map((e) => [
+        stackNameFor(String(e.input.name)),
+        { name: String(e.input.name), file: e.file, allowElasticIpDestroy: e.input.allowElasticIpDestroy === true },
+      ]),
     );
-    const allows = (stack: string) => configs.get(stack);
-    const refused = refusedLosses(lostAddresses(changes), allows);
+    const environmentOf = (stack: string) => configs.get(stack);
+    const refused = refusedLosses(lossesInChanges(changes), environmentOf);
     if (refused.length > 0) {
-      console.error(`\n${refusalMessage(refused, allows)}`);
+      console.error(`\n${refusalMessage(refused, environmentOf)}`);
       return ADDRESS_LOSS_EXIT;
     }
     return 0;

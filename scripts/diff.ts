@@ -1,8 +1,12 @@
 // npm run diff -- <env>                          `cdktf diff sip-proxy-<env>` with your AWS credentials
 // npm run diff -- <env> --summary <file.md>      plan the synthesized stack and write the PR comment
 // npm run diff -- <env> --summary <file.md> --offline   freshly synthesized, mock credentials, no AWS
-// The pull-request workflow runs the --summary form after `npm run synth`. Exit 3: the plan
-// loses an Elastic IP the environment does not allow to lose (scripts/lib/address-guard.ts).
+// The pull-request workflow runs the --summary form after `npm run synth`.
+// Exit codes: 0 planned (the comment is written); 1 Terraform or the policy re-check failed (a
+// comment saying so is written) or a crash; 2 a usage error (scripts/lib/cli.ts); 3
+// (ADDRESS_LOSS_EXIT) planned, the comment is written with a refusal on top: the plan destroys
+// or replaces an Elastic IP and the environment does not set allowElasticIpDestroy
+// (scripts/lib/address-guard.ts). The workflow posts the comment and fails the job on 1 and 3.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,7 +16,7 @@ import { buildApp } from "../main";
 import { parseEnvironments } from "../config/schema";
 import { synthesizeChecked } from "../stacks/policy";
 import { recheckStackJson } from "./lib/gate";
-import { renderFailure, renderMarkdown, summarizePlan, type PlanJson } from "./lib/plan-summary";
+import { pullRequestComment, renderFailure, type PlanJson } from "./lib/plan-summary";
 import {
   OFFLINE_AWS_ENV,
   PROJECT_ROOT,
@@ -24,7 +28,7 @@ import {
   type TerraformResult,
 } from "./lib/terraform";
 import { stackNameFor } from "../config/names";
-import { ADDRESS_LOSS_EXIT, lossesInPlan, refusalMessage, refusedLosses } from "./lib/address-guard";
+import { ADDRESS_LOSS_EXIT } from "./lib/address-guard";
 import { runCommand, UsageError, type CommandSpec, type ParsedCommand } from "./lib/cli";
 
 /** The stack as the workflow sees it after `npm run synth`; offline, freshly synthesized. */
@@ -69,19 +73,17 @@ function summarize(chosen: EnvironmentFile, file: string, offline: boolean): num
   if (json.status !== 0) return fail("show", json);
   const text = terraform(["show", "-no-color", "pr.tfplan"], dir, env);
 
-  const summary = summarizePlan(JSON.parse(json.stdout) as PlanJson);
-  const allows = () => chosen.input.allowElasticIpDestroy === true;
-  const refused = refusedLosses(lossesInPlan(stack, summary.changes), allows);
   // The comment is written either way, with the refusal on top, so the reviewer sees why.
-  const refusal = refused.length > 0 ? refusalMessage(refused, allows) : undefined;
-  const markdown = renderMarkdown(stack, summary, text.stdout, refusal);
-  writeFileSync(file, markdown);
-  console.log(markdown);
-  if (refusal) {
-    console.error(refusal);
-    return ADDRESS_LOSS_EXIT;
-  }
-  return 0;
+  const comment = pullRequestComment(
+    stack,
+    JSON.parse(json.stdout) as PlanJson,
+    { name, file: chosen.file, allowElasticIpDestroy: chosen.input.allowElasticIpDestroy === true },
+    text.stdout,
+  );
+  writeFileSync(file, comment.markdown);
+  console.log(comment.markdown);
+  if (comment.refusal) console.error(comment.refusal);
+  return comment.exitCode;
 }
 
 const SPEC: CommandSpec = {

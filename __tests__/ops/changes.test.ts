@@ -11,7 +11,10 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { environmentFiles } from "../../config/environments";
+import { stackNameFor } from "../../config/names";
 import type { EnvironmentInput } from "../../config/schema";
+import { lossesInChanges, refusedLosses, type StackEnvironment } from "../../scripts/lib/address-guard";
 import { diffStacks, formatChanges, hasDanger, type StackChanges } from "../../scripts/lib/stack-diff";
 import { synthesizeToMemory, type StackJson } from "../../scripts/lib/stack-json";
 import { PROJECT_ROOT } from "../../scripts/lib/terraform";
@@ -118,6 +121,26 @@ describe("changes between two revisions", () => {
     expect(hasDanger([changes])).toBe(false);
   });
 
+  it("refuses the Elastic IPs of a zone removed from prod, unless prod sets allowElasticIpDestroy", () => {
+    const prodFile = environmentFiles.find((e) => e.input.name === "prod")!;
+    const threeZones = prodFile.input;
+    expect(threeZones.availabilityZones).toEqual(["us-east-1a", "us-east-1b", "us-east-1c"]);
+    const twoZones = { ...threeZones, availabilityZones: ["us-east-1a", "us-east-1b"] };
+    const byStack = (inputs: EnvironmentInput[]) =>
+      new Map([...synthesizeToMemory(inputs)].map(([name, json]) => [stackNameFor(name), json]));
+    const changes = diffStacks(byStack([threeZones]), byStack([twoZones]));
+    const losses = lossesInChanges(changes);
+    expect(losses).toEqual([
+      { stack: "sip-proxy-prod", address: "aws_eip.proxy_nlb_us_east_1c", action: "destroyed" },
+      { stack: "sip-proxy-prod", address: "aws_eip.vpc_nat_us_east_1c", action: "destroyed" },
+    ]);
+    const prod: StackEnvironment = { name: "prod", file: prodFile.file, allowElasticIpDestroy: false };
+    expect(refusedLosses(losses, () => prod)).toEqual(losses);
+    expect(refusedLosses(losses, () => ({ ...prod, allowElasticIpDestroy: true }))).toEqual([]);
+    // A stack whose environment is gone cannot allow anything.
+    expect(refusedLosses(losses, () => undefined)).toEqual(losses);
+  });
+
   it("flags an Elastic IP argument that forces a new allocation", () => {
     const head = JSON.parse(JSON.stringify(single)) as {
       resource: { aws_eip: Record<string, Record<string, unknown>> };
@@ -184,9 +207,20 @@ describe("npm run changes -- <base-ref>", () => {
     writeFileSync(prodFile, twoZones);
     const refused = spawnSync("npx", ["tsx", "scripts/changes.ts", "HEAD"], { cwd: repo, encoding: "utf8" });
     expect(refused.status).toBe(3);
-    expect(refused.stderr).toContain("refused: 2 Elastic IPs would be lost");
-    expect(refused.stderr).toContain("  - sip-proxy-prod: aws_eip.proxy_nlb_us_east_1c would be destroyed");
-    expect(refused.stderr).toContain("  - sip-proxy-prod: aws_eip.vpc_nat_us_east_1c would be destroyed");
+    // The whole report first (stdout), then the refusal (stderr).
+    expect(refused.stdout).toContain("== sip-proxy-prod: ");
+    expect(refused.stdout).toContain("!!! DANGER: aws_eip.proxy_nlb_us_east_1c is DESTROYED");
+    expect(
+      refused.stderr
+        .replace(/^npm warn .*\n/gm, "")
+        .trim()
+        .split("\n"),
+    ).toEqual([
+      "refused: 2 Elastic IPs would be lost, and with them the addresses Twilio dials or the destination whitelists:",
+      "  - environment prod (sip-proxy-prod): aws_eip.proxy_nlb_us_east_1c would be destroyed",
+      "  - environment prod (sip-proxy-prod): aws_eip.vpc_nat_us_east_1c would be destroyed",
+      "If this is meant (a zone retired, with Twilio and the destination told), set allowElasticIpDestroy: true in config/environments/prod.ts for this change, and set it back after the deploy.",
+    ]);
     writeFileSync(prodFile, twoZones.replace('name: "prod",', 'name: "prod",\n  allowElasticIpDestroy: true,'));
     const allowed = spawnSync("npx", ["tsx", "scripts/changes.ts", "HEAD"], { cwd: repo, encoding: "utf8" });
     expect({ status: allowed.status, stderr: allowed.stderr.replace(/^npm warn .*\n/gm, "") }).toEqual({

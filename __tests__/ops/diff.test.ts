@@ -4,8 +4,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { environments } from "../../config/environments";
 import { buildApp } from "../../main";
-import { lossesInPlan, refusalMessage, refusedLosses } from "../../scripts/lib/address-guard";
-import { planLine, renderMarkdown, summarizePlan, warnings, type PlanJson } from "../../scripts/lib/plan-summary";
+import { ADDRESS_LOSS_EXIT, lossesInPlan } from "../../scripts/lib/address-guard";
+import {
+  planLine,
+  pullRequestComment,
+  renderMarkdown,
+  summarizePlan,
+  warnings,
+  type PlanJson,
+} from "../../scripts/lib/plan-summary";
 import {
   OFFLINE_AWS_ENV,
   PROJECT_ROOT,
@@ -108,7 +115,8 @@ describe("plan summary (real Terraform plan, offline)", () => {
       env,
     );
     expect(plan.stderr).toBe("");
-    const summary = summarizePlan(JSON.parse(terraform(["show", "-json", "t.tfplan"], dir, env).stdout) as PlanJson);
+    const planJson = JSON.parse(terraform(["show", "-json", "t.tfplan"], dir, env).stdout) as PlanJson;
+    const summary = summarizePlan(planJson);
 
     // The same counts Terraform prints itself.
     expect(plan.stdout).toContain(planLine(summary));
@@ -120,14 +128,13 @@ describe("plan summary (real Terraform plan, offline)", () => {
     // The Elastic IP guard refuses it unless the environment allows it, and says so on top.
     const losses = lossesInPlan("sip-proxy-dev", summary.changes);
     expect(losses).toEqual([{ stack: "sip-proxy-dev", address: "aws_eip.retired", action: "destroyed" }]);
-    expect(refusedLosses(losses, () => true)).toEqual([]);
-    const refusal = refusalMessage(
-      refusedLosses(losses, () => false),
-      () => false,
-    );
-    expect(refusal).toContain("  - sip-proxy-dev: aws_eip.retired would be destroyed");
-    const comment = renderMarkdown("sip-proxy-dev", summary, undefined, refusal);
-    expect(comment.split("\n").slice(3, 5)).toEqual([":no_entry: **This change is refused.**", ""]);
+    const dev = { name: "dev", file: "config/environments/dev.ts", allowElasticIpDestroy: false };
+    const refused = pullRequestComment("sip-proxy-dev", planJson, dev, plan.stdout);
+    expect(refused.exitCode).toBe(ADDRESS_LOSS_EXIT);
+    expect(refused.refusal).toContain("  - environment dev (sip-proxy-dev): aws_eip.retired would be destroyed");
+    expect(refused.markdown.split("\n").slice(3, 5)).toEqual([":no_entry: **This change is refused.**", ""]);
+    const allowed = pullRequestComment("sip-proxy-dev", planJson, { ...dev, allowElasticIpDestroy: true });
+    expect({ exitCode: allowed.exitCode, refusal: allowed.refusal }).toEqual({ exitCode: 0, refusal: undefined });
   }, 120000);
 
   it("npm run diff -- dev --summary --offline writes the comment for a fresh stack", () => {

@@ -12,6 +12,8 @@ const text = readFileSync(join(PROJECT_ROOT, FILE), "utf8");
 
 interface Step {
   id?: string;
+  name?: string;
+  "continue-on-error"?: boolean | string;
   uses?: string;
   run?: string;
   if?: string;
@@ -42,10 +44,13 @@ describe("pull-request diff workflow", () => {
     expect(JSON.parse(run.stdout)).toEqual(environments.map((e) => e.name));
   });
 
-  it("assumes an AWS role by OIDC from a repository variable, with no stored keys", () => {
+  it("assumes an AWS role by OIDC from a repository variable, each environment's own if set, with no stored keys", () => {
     expect(workflow.permissions["id-token"]).toBe("write");
     const aws = steps.find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
-    expect(aws?.with?.["role-to-assume"]).toBe("${{ vars.AWS_ROLE_ARN }}");
+    // Per environment (prod plans in its own account, with a role reading only its state).
+    expect(aws?.with?.["role-to-assume"]).toBe(
+      "${{ vars[format('AWS_ROLE_ARN_{0}', matrix.environment)] || vars.AWS_ROLE_ARN }}",
+    );
     expect(text).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY|secrets\.AWS/);
   });
 
@@ -71,6 +76,9 @@ describe("pull-request diff workflow", () => {
     expect(comment?.if).toContain(`hashFiles('${file}')`);
     // Also when the diff step failed, e.g. the Elastic IP guard's exit 3: the comment says why.
     expect(comment?.if).toContain("always()");
+    // ...and the failure stays a failure: nothing swallows the diff step's exit code.
+    expect(plan?.["continue-on-error"]).toBeUndefined();
+    expect(plan?.run?.trim()).toBe("npm run diff -- ${{ matrix.environment }} --summary plan-summary.md");
     expect(comment?.with?.script).toContain(`readFileSync("${file}"`);
     expect(comment?.env?.MARKER).toBe(commentMarker("sip-proxy-${{ matrix.environment }}"));
   });

@@ -1,4 +1,6 @@
 // The pull-request workflow's role: read-only planning, its state and nothing else.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { environments } from "../../config/environments";
 import { parseEnvironments } from "../../config/schema";
 import { prRolePermissionsPolicy, prRoleTrustPolicy } from "../../scripts/lib/pr-role";
@@ -32,6 +34,35 @@ describe("the pull-request workflow's role", () => {
     expect(writes).toEqual([]);
     expect(allowed).not.toContain("s3:PutObject");
     expect(allowed).not.toContain("s3:DeleteObject");
+  });
+
+  it("needs no lock-file write because the PR plan takes no lock (scripts/diff.ts plans with -lock=false)", () => {
+    // With use_lockfile the backend writes <key>.tflock only to take a lock; drop -lock=false
+    // and the plan needs s3:PutObject and s3:DeleteObject on it, which this role does not have.
+    const diff = readFileSync(join(__dirname, "../../scripts/diff.ts"), "utf8");
+    expect(diff).toMatch(/\["plan", [^\]]*"-lock=false"/);
+    const resources = statements.flatMap((s) => list(s.Resource));
+    expect(resources.filter((r) => r.includes(".tflock"))).toEqual([]);
+  });
+
+  it("limits a one-environment role to that environment's bucket and state key", () => {
+    const withState = configs.filter((c) => c.stateBackend);
+    expect(withState.length).toBeGreaterThan(0);
+    for (const cfg of withState) {
+      const { bucket, key } = cfg.stateBackend!;
+      const own = (prRolePermissionsPolicy([cfg]) as { Statement: Statement[] }).Statement;
+      // Every statement that grants an s3: action, the refresh's included: exactly these two.
+      const s3 = own.filter((st) => st.Effect === "Allow" && list(st.Action).some((a) => a.startsWith("s3:")));
+      expect(s3.map((st) => ({ action: st.Action, resource: st.Resource, condition: st.Condition }))).toEqual([
+        {
+          action: "s3:ListBucket",
+          resource: `arn:aws:s3:::${bucket}`,
+          condition: { StringEquals: { "s3:prefix": key } },
+        },
+        { action: "s3:GetObject", resource: [`arn:aws:s3:::${bucket}/${key}`], condition: undefined },
+      ]);
+      expect(key).toBe(`sip-proxy/${cfg.name}/terraform.tfstate`);
+    }
   });
 
   it("reads each environment's state object and nothing else in S3", () => {

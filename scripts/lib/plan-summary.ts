@@ -1,6 +1,7 @@
 // Turns a real Terraform plan (`terraform show -json <planfile>`) into the pull-request
 // comment: Terraform's own counts, and one line nobody can miss for every resource that
 // would be replaced or destroyed.
+import { ADDRESS_LOSS_EXIT, lossesInPlan, refusalMessage, refusedLosses, type StackEnvironment } from "./address-guard";
 import { ADDRESSABLE } from "./replacement-rules";
 
 /**
@@ -142,4 +143,34 @@ export function renderFailure(stack: string, step: string, output: string): stri
   return [commentMarker(stack), `### \`${stack}\`: :x: terraform ${step} failed`, "", "```", tail, "```", ""].join(
     "\n",
   );
+}
+
+export interface PullRequestComment {
+  readonly markdown: string;
+  /** Set when the Elastic IP guard refuses the plan: the comment starts with it. */
+  readonly refusal?: string;
+  /** What `npm run diff -- <env> --summary` exits with: 0, or ADDRESS_LOSS_EXIT. */
+  readonly exitCode: 0 | typeof ADDRESS_LOSS_EXIT;
+}
+
+/**
+ * The comment for one environment's plan, and whether the Elastic IP guard refuses it: a plan
+ * that destroys or replaces an `aws_eip` is refused unless the environment sets
+ * allowElasticIpDestroy. The comment is complete either way, so the reviewer sees why.
+ */
+export function pullRequestComment(
+  stack: string,
+  plan: PlanJson,
+  environment: StackEnvironment,
+  planText?: string,
+): PullRequestComment {
+  const summary = summarizePlan(plan);
+  const environmentOf = (s: string) => (s === stack ? environment : undefined);
+  const refused = refusedLosses(lossesInPlan(stack, summary.changes), environmentOf);
+  const refusal = refused.length > 0 ? refusalMessage(refused, environmentOf) : undefined;
+  return {
+    markdown: renderMarkdown(stack, summary, planText, refusal),
+    refusal,
+    exitCode: refusal ? ADDRESS_LOSS_EXIT : 0,
+  };
 }

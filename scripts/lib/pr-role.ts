@@ -1,11 +1,27 @@
-// The IAM role the pull-request workflow assumes: what `terraform plan` needs and nothing
-// more. Planning reads state (the plan runs with -lock=false, so the lock file is never
-// written) and refreshes every resource the stack holds, through the provider's read calls.
-// State access follows the S3 backend's documented minimum: "s3:ListBucket on
-// arn:aws:s3:::mybucket. At a minimum, this must be able to list the path where the state is
-// stored", and s3:GetObject on the state key (Terraform, S3 backend, "S3 Bucket Permissions";
-// paraphrased); PutObject and DeleteObject are for applies and locks only. The emulator does
-// not evaluate IAM, so nothing here proves the read list is complete: the first PR shows it.
+// The IAM role the pull-request workflow assumes: what `terraform init` and `terraform plan`
+// need and nothing more. No write at all: S3 state and the read calls of the refresh.
+//
+// State, after Terraform's S3 backend documentation ("Permissions Required", "S3 Bucket
+// Permissions"), whose example policy limits the listing with `"s3:prefix": "path/to/my/key"`:
+//   "`s3:ListBucket` on `arn:aws:s3:::mybucket`. At a minimum, this must be able to list the
+//    path where the state is stored."
+//   "`s3:GetObject` on `arn:aws:s3:::mybucket/path/to/my/key`"
+// s3:PutObject on the state is for applies. The lock file needs writes only to take a lock:
+//   "If `use_lockfile` is set, `s3:GetObject`, `s3:PutObject`, and `s3:DeleteObject` are
+//    required on the lock file, e.g., `arn:aws:s3:::mybucket/path/to/my/key.tflock`."
+// The workflow's plan never takes one: scripts/diff.ts plans with -lock=false (a speculative
+// plan must not block a deploy), and init locks only its local .terraform folder. Terraform
+// 1.11.4's source agrees (internal/backend/remote-state/s3: the .tflock object is read or
+// written only by Lock and Unlock), so the role has no lock-file permission, i.e. no write.
+// Init also lists `env:/` for other workspaces; the prefix condition denies that, which the
+// backend treats as "only the default workspace" (backend_state.go, Workspaces: AccessDenied
+// with the default workspace_key_prefix is logged and ignored). Do not widen the listing for it.
+//
+// Refresh: describe/get/list per service the stacks use, not the managed ReadOnlyAccess:
+// that policy also grants s3:Get* on every bucket (every environment's state, which holds the
+// pager endpoint) and ssm:GetParameter*. The explicit deny below holds even if someone attaches
+// it later. The emulator does not evaluate IAM, so nothing here proves the read list is
+// complete: the first pull request's plan shows it.
 import type { EnvironmentConfig } from "../../config/schema";
 
 /** Read calls the provider makes to refresh the stacks' resource types, per service. */
