@@ -7,6 +7,7 @@ import { Eip } from "@cdktf/provider-aws/lib/eip";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
+import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SipLaunchTemplate, type SipProxyNodesProps } from "./sip-launch-template";
@@ -70,6 +71,9 @@ export const TARGET_GROUP_NAME_PREFIX = { sip: "sip-", tls: "tls-" } as const;
  * UDP to TCP still lands on the instance holding its dialogs, and alarms have one target
  * group to watch. Health checks are TCP (NLB cannot health-check UDP).
  */
+/** What the drain service of the nodes needs (config/drain.ts). */
+type DrainSettings = NonNullable<SipAutoscalingProps["node"]["drain"]>;
+
 export class SipAutoscaling extends Construct {
   /** The instances' group: SIP from the NLB's group only. */
   readonly securityGroup: SecurityGroup;
@@ -88,12 +92,10 @@ export class SipAutoscaling extends Construct {
     super(scope, id);
     if (props.publicSubnets.length === 0) throw new ConstructError(this, "needs at least one public subnet");
     if (props.privateSubnetIds.length === 0) throw new ConstructError(this, "needs at least one private subnet");
-    const port = props.node.sipPort;
     const { minSize, maxSize, desiredCapacity: desired } = props;
     if (!(minSize <= desired && desired <= maxSize)) {
       throw new ConstructError(this, `needs min <= desired <= max, got ${minSize} <= ${desired} <= ${maxSize}`);
     }
-    const grace = props.healthCheckGraceSeconds;
     // Kamailio puts one host into Via and Record-Route, and Twilio sends replies, ACK and BYE
     // there. One zone's Elastic IP would make that zone's NLB node the only way into every
     // dialog, so an impaired first zone would fail calls although the others are healthy.
@@ -103,12 +105,36 @@ export class SipAutoscaling extends Construct {
         `has ${props.publicSubnets.length} zones but no advertisedName: advertising one zone's Elastic IP ties every call to that zone; give a DNS name that resolves to every NLB Elastic IP`,
       );
     }
+    const drain = props.node.drain;
+    if (!drain)
+      throw new ConstructError(this, "needs node.drain (config/drain.ts): instances must drain before they go");
 
+    const groups = this.securityGroups(props);
+    this.nlbSecurityGroup = groups.nlb;
+    this.securityGroup = groups.instances;
+    const { addresses, loadBalancer } = this.loadBalancerWithAddresses(props);
+    this.nlbElasticIps = addresses;
+    this.loadBalancer = loadBalancer;
+    const { targetGroup, listener, tlsTargetGroup } = this.targetGroupsAndListeners(props, loadBalancer);
+    this.targetGroup = targetGroup;
+    this.listener = listener;
+    this.tlsTargetGroup = tlsTargetGroup;
+    this.template = SipLaunchTemplate.forNodes(this, props, this.securityGroup.id, this.nlbElasticIps[0].publicIp);
+    this.group = this.autoScalingGroup(props, drain, this.template, [
+      targetGroup,
+      ...(tlsTargetGroup ? [tlsTargetGroup] : []),
+    ]);
+    this.drainOnTermination(drain, this.group, this.template.role);
+  }
+
+  /** The NLB's group (Twilio's ranges in) and the instances' (the NLB's group in). */
+  private securityGroups(props: SipAutoscalingProps): { nlb: SecurityGroup; instances: SecurityGroup } {
+    const port = props.node.sipPort;
     // Twilio's ranges are checked where the traffic enters: the NLB's own security group. It
     // can only be given when the NLB is created ("If you create a Network Load Balancer without
     // associating any security groups, you can't associate them with the load balancer later
     // on", ELB, NLB security groups): see README "Security" for an NLB made before it existed.
-    this.nlbSecurityGroup = new SipSecurityGroup(this, "nlb-sg", {
+    const nlb = new SipSecurityGroup(this, "nlb-sg", {
       namePrefix: props.namePrefix,
       role: "nlb",
       vpcId: props.vpcId,
@@ -122,7 +148,7 @@ export class SipAutoscaling extends Construct {
     // associated with your Network Load Balancer in the security groups associated with your
     // targets ensures that your targets accept traffic from your Network Load Balancer even
     // if you enable client IP preservation" (same page). Health checks come from it too.
-    this.securityGroup = new SipSecurityGroup(this, "sg", {
+    const instances = new SipSecurityGroup(this, "sg", {
       namePrefix: props.namePrefix,
       vpcId: props.vpcId,
       description: "SIP proxy behind NLB: SIP and health checks from the NLB's security group only",
@@ -130,13 +156,17 @@ export class SipAutoscaling extends Construct {
       sipSources: [
         {
           label: "the NLB (Twilio ranges checked there, client IP preserved)",
-          securityGroupId: this.nlbSecurityGroup.id,
+          securityGroupId: nlb.id,
         },
       ],
       tlsPort: props.tlsPort,
     }).securityGroup;
+    return { nlb, instances };
+  }
 
-    this.nlbElasticIps = props.publicSubnets.map(
+  /** One Elastic IP per public subnet, and the internet-facing NLB that holds them. */
+  private loadBalancerWithAddresses(props: SipAutoscalingProps): { addresses: Eip[]; loadBalancer: Lb } {
+    const addresses = props.publicSubnets.map(
       (s) =>
         new Eip(this, `nlb-${s.availabilityZone}`, {
           domain: "vpc",
@@ -145,13 +175,13 @@ export class SipAutoscaling extends Construct {
         }),
     );
 
-    this.loadBalancer = new Lb(this, "nlb", {
+    const loadBalancer = new Lb(this, "nlb", {
       name: awsName(this, "loadBalancer", props.namePrefix),
       loadBalancerType: "network",
       internal: false,
       subnetMapping: props.publicSubnets.map((s, i) => ({
         subnetId: s.subnetId,
-        allocationId: this.nlbElasticIps[i].allocationId,
+        allocationId: addresses[i].allocationId,
       })),
       // Twilio may send any request of a dialog to any address of the advertised name, and
       // after a zone's loss to another zone's: every address must reach every instance.
@@ -163,8 +193,17 @@ export class SipAutoscaling extends Construct {
       tags: { Name: props.namePrefix },
       dependsOn: props.internetGateway ? [props.internetGateway] : undefined,
     });
+    return { addresses, loadBalancer };
+  }
 
-    this.targetGroup = new LbTargetGroup(this, "targets", {
+  /** The SIP target group and listener (TCP_UDP), and TLS's when configured. */
+  private targetGroupsAndListeners(
+    props: SipAutoscalingProps,
+    loadBalancer: Lb,
+  ): { targetGroup: LbTargetGroup; listener: LbListener; tlsTargetGroup?: LbTargetGroup } {
+    const port = props.node.sipPort;
+    let tlsTargetGroup: LbTargetGroup | undefined;
+    const targetGroup = new LbTargetGroup(this, "targets", {
       // The port and protocol force a new target group, which the listener still uses while
       // Terraform would delete the old one first (ResourceInUse). Created before the old one
       // is destroyed, under a generated name: AWS allows a name_prefix of at most 6 characters
@@ -184,18 +223,18 @@ export class SipAutoscaling extends Construct {
       tags: { Name: props.namePrefix },
     });
 
-    this.listener = new LbListener(this, "sip", {
-      loadBalancerArn: this.loadBalancer.arn,
+    const listener = new LbListener(this, "sip", {
+      loadBalancerArn: loadBalancer.arn,
       port,
       protocol: "TCP_UDP",
-      defaultAction: [{ type: "forward", targetGroupArn: this.targetGroup.arn }],
+      defaultAction: [{ type: "forward", targetGroupArn: targetGroup.arn }],
       tags: { Name: `${props.namePrefix}-sip` },
     });
 
     if (props.tlsPort !== undefined) {
       // TLS is passed through (TCP): Kamailio terminates it, and the NLB keeps Twilio's
       // source address for the security group and Kamailio's checks.
-      this.tlsTargetGroup = new LbTargetGroup(this, "tls-targets", {
+      tlsTargetGroup = new LbTargetGroup(this, "tls-targets", {
         namePrefix: awsName(this, "targetGroupPrefix", TARGET_GROUP_NAME_PREFIX.tls),
         lifecycle: { createBeforeDestroy: true },
         port: props.tlsPort,
@@ -208,33 +247,39 @@ export class SipAutoscaling extends Construct {
         tags: { Name: `${props.namePrefix}-tls` },
       });
       new LbListener(this, "tls", {
-        loadBalancerArn: this.loadBalancer.arn,
+        loadBalancerArn: loadBalancer.arn,
         port: props.tlsPort,
         protocol: "TCP",
-        defaultAction: [{ type: "forward", targetGroupArn: this.tlsTargetGroup.arn }],
+        defaultAction: [{ type: "forward", targetGroupArn: tlsTargetGroup.arn }],
         tags: { Name: `${props.namePrefix}-tls` },
       });
     }
+    return { targetGroup, listener, tlsTargetGroup };
+  }
 
-    this.template = SipLaunchTemplate.forNodes(this, props, this.securityGroup.id, this.nlbElasticIps[0].publicIp);
-
-    const drain = props.node.drain;
-    if (!drain)
-      throw new ConstructError(this, "needs node.drain (config/drain.ts): instances must drain before they go");
-    this.group = new AutoscalingGroup(this, "Default", {
+  /** The group of proxies: sizes, health, rolling refresh with rollback, propagated tags. */
+  private autoScalingGroup(
+    props: SipAutoscalingProps,
+    drain: DrainSettings,
+    template: SipLaunchTemplate,
+    targetGroups: readonly LbTargetGroup[],
+  ): AutoscalingGroup {
+    const grace = props.healthCheckGraceSeconds;
+    const { minSize, maxSize, desiredCapacity: desired } = props;
+    return new AutoscalingGroup(this, "Default", {
       name: awsName(this, "autoScalingGroup", drain.autoScalingGroupName),
       minSize,
       maxSize,
       desiredCapacity: desired,
       vpcZoneIdentifier: [...props.privateSubnetIds],
-      targetGroupArns: [this.targetGroup.arn, ...(this.tlsTargetGroup ? [this.tlsTargetGroup.arn] : [])],
+      targetGroupArns: targetGroups.map((t) => t.arn),
       dependsOn: props.egress ? [...props.egress] : undefined,
       healthCheckType: "ELB",
       healthCheckGracePeriod: grace,
       // latest_version, not "$Latest": only a changed version number triggers the refresh.
       launchTemplate: {
-        id: this.template.launchTemplate.id,
-        version: Token.asString(this.template.launchTemplate.latestVersion),
+        id: template.launchTemplate.id,
+        version: Token.asString(template.launchTemplate.latestVersion),
       },
       // Launch before terminate: replacements come into service (up to twice the desired
       // count) before old instances drain, so capacity never drops below desired and
@@ -267,7 +312,10 @@ export class SipAutoscaling extends Construct {
         propagateAtLaunch: true,
       })),
     });
+  }
 
+  /** The termination hook the drain service completes, and the one permission it needs. */
+  private drainOnTermination(drain: DrainSettings, group: AutoscalingGroup, role: IamRole): void {
     // A terminating instance waits here while its drain service keeps its calls up; it
     // completes the hook, or after the timeout Auto Scaling goes on anyway (CONTINUE). Its own
     // resource, not the group's initial_lifecycle_hook: a change there (the timeout follows the
@@ -275,7 +323,7 @@ export class SipAutoscaling extends Construct {
     // of a brand-new group run for the seconds before the hook exists without it.
     new AutoscalingLifecycleHook(this, "drain", {
       name: drain.hookName,
-      autoscalingGroupName: this.group.name,
+      autoscalingGroupName: group.name,
       lifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING",
       heartbeatTimeout: drain.timeoutSeconds,
       defaultResult: "CONTINUE",
@@ -284,10 +332,10 @@ export class SipAutoscaling extends Construct {
     // Only this group's hook, and only completing it: the drain service's one call.
     new IamRolePolicy(this, "complete-drain", {
       name: "complete-drain-lifecycle-action",
-      role: this.template.role.name,
+      role: role.name,
       policy: JSON.stringify({
         Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Action: "autoscaling:CompleteLifecycleAction", Resource: this.group.arn }],
+        Statement: [{ Effect: "Allow", Action: "autoscaling:CompleteLifecycleAction", Resource: group.arn }],
       }),
     });
   }
