@@ -51,7 +51,8 @@ const RETIRED: Record<string, { problem: string; fix: string }> = {
   },
 };
 
-const HINTS: Record<string, string> = {
+/** How to fix each field, by its path; a test holds every path to a field the schema has. */
+export const HINTS: Record<string, string> = {
   name: 'use 2-20 lowercase letters, digits or dashes starting with a letter, e.g. "dev"',
   region: 'use an AWS region code such as "us-east-1"',
   availabilityZones: 'list 1 to 8 zones of the region, e.g. ["us-east-1a"]',
@@ -293,7 +294,7 @@ const stateBackendSchema = z.strictObject({
   region: awsRegion.optional(),
 });
 
-const environmentSchema = z.strictObject({
+export const environmentSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9-]{1,19}$/, "is not a valid environment name"),
   region: awsRegion,
   availabilityZones: z
