@@ -219,6 +219,20 @@ from cryptography.hazmat.backends import default_backend
 from cryptography.hazmat.primitives.asymmetric import rsa, ec
 default_backend()
 rsa.generate_private_key(public_exponent=65537, key_size=1024)
+# moto 5.2.4 ec2/models/network_acls.py delete_network_acl_entry takes the entry with next()
+# and no default (its own "if entry is not None" shows one was meant), so deleting an entry
+# that is not there raises StopIteration: a 500, which the provider retries for many minutes
+# (a rehearsal hung adopting the default network ACL). EC2 answers such a request with the
+# error InvalidNetworkAclEntry.NotFound (400), as here.
+from moto.ec2.exceptions import EC2ClientError
+from moto.ec2.models.network_acls import NetworkAclBackend
+_delete_entry = NetworkAclBackend.delete_network_acl_entry
+def _delete_entry_or_not_found(self, network_acl_id, rule_number, egress):
+    acl = self.get_network_acl(network_acl_id)
+    if not any(e.egress == egress and e.rule_number == rule_number for e in acl.network_acl_entries):
+        raise EC2ClientError("InvalidNetworkAclEntry.NotFound", f"The network ACL entry identified by {rule_number} (egress {egress}) of {network_acl_id} does not exist")
+    return _delete_entry(self, network_acl_id, rule_number, egress)
+NetworkAclBackend.delete_network_acl_entry = _delete_entry_or_not_found
 from moto.server import main
 main(["-H", "127.0.0.1", "-p", sys.argv[1]])
 `;
