@@ -12,7 +12,7 @@ import { ConstructError } from "../constructs/construct-error";
 import { installLockFiles } from "../stacks/lock-files";
 import { PolicyViolationError, policySuppressions, synthesizeChecked } from "../stacks/policy";
 import { PROJECT_ROOT } from "./lib/terraform";
-import { loadEnvironmentFiles, runCommand, UsageError, type CommandSpec, type ParsedCommand } from "./lib/cli";
+import { environmentModule, loadEnvironmentFiles, runCommand, type CommandSpec, type ParsedCommand } from "./lib/cli";
 import { orphanedStackOutputs, removeStackOutputs } from "../stacks/stack-outputs";
 import { StrandedStateError } from "../stacks/state-guard";
 import { resourceAddresses, type StackJson } from "./lib/stack-json";
@@ -35,15 +35,9 @@ const SPEC: CommandSpec = {
   examples: ["npm run synth", "npm run synth -- --prune", "npm run synth -- --outdir /tmp/out"],
 };
 
-function loadEnvironments(modulePath?: string): { inputs: readonly unknown[]; sources?: readonly string[] } {
-  if (!modulePath) {
-    const files = loadEnvironmentFiles();
-    return { inputs: files.map((e) => e.input), sources: files.map((e) => e.file) };
-  }
-  const loaded = require(resolve(modulePath)) as { environments?: unknown[] };
-  if (!Array.isArray(loaded.environments))
-    throw new UsageError(`${modulePath} does not export an \`environments\` array`);
-  return { inputs: loaded.environments };
+function loadEnvironments(modulePath?: string): { inputs: readonly unknown[]; sources: readonly string[] } {
+  const files = modulePath ? environmentModule(modulePath) : loadEnvironmentFiles();
+  return { inputs: files.map((e) => e.input), sources: files.map((e) => e.file) };
 }
 
 function main({ values }: ParsedCommand): number {

@@ -273,15 +273,12 @@ export class PolicyChecks implements IAspect {
   /** cdk-nag IAM5: a "*" anywhere in an allowed action or resource. */
   private checkIdentityPolicy(node: TerraformResource): void {
     // Parsed before resolving, like the topic policies: references are opaque token strings.
-    const policy = (node as unknown as { policyInput?: unknown }).policyInput;
-    let document: { Statement?: unknown };
-    try {
-      document = typeof policy === "string" ? JSON.parse(policy) : (policy as { Statement?: unknown });
-    } catch {
+    const statements = policyStatements((node as unknown as { policyInput?: unknown }).policyInput);
+    if (!statements) {
       this.report(node, "iam-no-wildcards", "its policy is not a JSON document the check can read");
       return;
     }
-    const wildcards = asArray(document?.Statement as Attributes[])
+    const wildcards = statements
       .filter((statement) => statement.Effect === "Allow")
       .flatMap((statement) => [
         ...asArray(statement.Action as string | string[]),
@@ -508,15 +505,19 @@ function aclAdmitsFromAnywhere(rules: readonly AclRule[], protocol: string, port
   return matching?.action === "allow";
 }
 
+/** A policy document's statements (JSON text or an object), or undefined when it cannot be read. */
+function policyStatements(policy: unknown): Attributes[] | undefined {
+  try {
+    const document = (typeof policy === "string" ? JSON.parse(policy) : policy) as { Statement?: unknown };
+    return asArray(document?.Statement as Attributes[]);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether a topic policy (JSON) denies every request made without TLS. */
 function deniesInsecureTransport(policy: unknown): boolean {
-  let document: { Statement?: unknown };
-  try {
-    document = typeof policy === "string" ? JSON.parse(policy) : (policy as { Statement?: unknown });
-  } catch {
-    return false;
-  }
-  return asArray(document?.Statement as Attributes[]).some((statement) => {
+  return (policyStatements(policy) ?? []).some((statement) => {
     const condition = (statement.Condition as Record<string, Record<string, unknown>> | undefined)?.Bool;
     const actions = asArray(statement.Action as string | string[]).map((a) => a.toLowerCase());
     return (

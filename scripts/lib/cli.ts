@@ -60,18 +60,19 @@ export function loadEnvironmentFiles(): readonly EnvironmentFile[] {
   const override = process.env.SIP_PROXY_ENVIRONMENTS;
   if (!override)
     return (require("../../config/environments") as typeof import("../../config/environments")).environmentFiles;
+  return environmentModule(override);
+}
+
+/** The environments a module exports as `environments` (synth's --environments, the tests). */
+export function environmentModule(path: string): readonly EnvironmentFile[] {
   let loaded: { environments?: unknown };
   try {
-    loaded = require(resolve(override)) as { environments?: unknown };
+    loaded = require(resolve(path)) as { environments?: unknown };
   } catch (error) {
-    throw new EnvironmentFileError(override, `cannot be loaded: ${String((error as Error).message).split("\n")[0]}`);
+    throw new EnvironmentFileError(path, `cannot be loaded: ${String((error as Error).message).split("\n")[0]}`);
   }
-  if (!Array.isArray(loaded.environments))
-    throw new UsageError(`${override} does not export an \`environments\` array`);
-  return loaded.environments.map((input: EnvironmentFile["input"], i: number) => ({
-    file: `${override}[${i}]`,
-    input,
-  }));
+  if (!Array.isArray(loaded.environments)) throw new UsageError(`${path} does not export an \`environments\` array`);
+  return loaded.environments.map((input: EnvironmentFile["input"], i: number) => ({ file: `${path}[${i}]`, input }));
 }
 
 const positionalHelp = (spec: CommandSpec) =>
@@ -83,7 +84,7 @@ const positionalHelp = (spec: CommandSpec) =>
         ? "[<environment> ...]"
         : (spec.arguments ?? "");
 
-export function helpText(spec: CommandSpec, names: readonly string[]): string {
+function helpText(spec: CommandSpec, names: readonly string[]): string {
   const options = Object.entries(spec.options ?? {}).map(([name, o]) => {
     const flag = `--${name}${o.type === "string" ? ` ${o.value ?? "<value>"}` : ""}`;
     return `  ${flag.padEnd(28)} ${o.description}`;
@@ -106,7 +107,7 @@ export function helpText(spec: CommandSpec, names: readonly string[]): string {
 }
 
 /** Parses argv against the spec; throws UsageError for anything it does not accept. */
-export function parseCommand(spec: CommandSpec, argv: readonly string[]): ParsedCommand | "help" {
+function parseCommand(spec: CommandSpec, argv: readonly string[]): ParsedCommand | "help" {
   if (argv.includes("--help") || argv.includes("-h")) return "help";
   let parsed;
   try {
