@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { logGroupNames, logGroupPrefix } from "../config/names";
 import { FLOW_LOG_METRICS } from "./flow-logs";
 import { accountAdministersKey } from "./iam-statements";
+import { alarmMetric, dashboardLine, type Metric } from "./metric";
 import { TerraformVariable } from "cdktf";
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
@@ -15,25 +16,56 @@ import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 
-/** What the alarms watch: one instance, or a load-balanced group. */
-export type MonitoredTarget =
-  | { readonly kind: "single"; readonly instanceId: string }
-  | {
-      readonly kind: "load-balanced";
-      /** `arn_suffix` of the NLB and of its target group (CloudWatch dimensions). */
-      readonly loadBalancerArnSuffix: string;
-      readonly targetGroupArnSuffix: string;
-      readonly autoScalingGroupName: string;
-      readonly minSize: number;
-      readonly maxSize: number;
-    };
+/** A lone instance's EC2 status checks. */
+export interface StatusCheckMetrics {
+  /** The host under it (StatusCheckFailed_System): EC2 can recover the instance onto new hardware. */
+  readonly system: Metric;
+  /** Its own operating system (StatusCheckFailed_Instance). */
+  readonly instance: Metric;
+}
+
+/** The health a load balancer sees of the proxies it sends calls to. */
+export interface TargetHealthMetrics {
+  readonly healthy: Metric;
+  readonly unhealthy: Metric;
+  /** Healthy proxies expected at the least (a group's minimum); fewer is one failure from an outage. */
+  readonly fewestHealthy: number;
+}
+
+/** An Auto Scaling group's capacity and the bounds it moves within. */
+export interface CapacityMetrics {
+  readonly desired: Metric;
+  readonly inService: Metric;
+  readonly max: Metric;
+  readonly minSize: number;
+  readonly maxSize: number;
+}
+
+/**
+ * What Monitoring watches, by what the proxies expose rather than how they are built: each
+ * capability a target has brings its alarms and its dashboard widget.
+ */
+export interface MonitoredProxies {
+  /** Average CPU of the proxies (cpu-high, "CPU"). */
+  metricCpuUtilization(): Metric;
+  /** @default none — no system-status, instance-status or "Status checks" */
+  readonly statusChecks?: StatusCheckMetrics;
+  /** @default none — no unhealthy-targets, healthy-below-minimum, no-healthy-targets or "Target health" */
+  readonly targetHealth?: TargetHealthMetrics;
+  /** @default none — no near-max-capacity or "Auto Scaling capacity" */
+  readonly capacity?: CapacityMetrics;
+  /** The load balancer's new and active flows, per protocol. @default none — no "NLB flows" widget */
+  readonly flows?: readonly Metric[];
+  /** The nodes run the drain service and log its lines (DRAIN_METRIC_FILTERS). */
+  readonly writesDrainLines: boolean;
+}
 
 export interface MonitoringProps {
   /** Prefix for names, e.g. `sip-proxy-dev`. */
   readonly namePrefix: string;
   readonly environment: string;
   readonly region: string;
-  readonly target: MonitoredTarget;
+  readonly target: MonitoredProxies;
   /** Subscribed to both topics. @default [] */
   readonly alertEmails?: readonly string[];
   /**
@@ -83,7 +115,7 @@ export const SIP_METRIC_FILTERS = {
 } as const;
 export type SipMetric = keyof typeof SIP_METRIC_FILTERS;
 
-/** Lines of the drain service (templates/drain.sh), in an Auto Scaling group only. */
+/** Lines of the drain service (templates/drain.sh), on nodes that run it. */
 export const DRAIN_METRIC_FILTERS = {
   /** Auto Scaling began terminating an instance; its drain service keeps calls up (config/drain.ts). */
   DrainsStarted: ["SIPLOG", "event=drain", "state=started"],
@@ -308,7 +340,7 @@ export class Monitoring extends Construct {
       });
     }
 
-    const filters = { ...SIP_METRIC_FILTERS, ...(props.target.kind === "load-balanced" ? DRAIN_METRIC_FILTERS : {}) };
+    const filters = { ...SIP_METRIC_FILTERS, ...(props.target.writesDrainLines ? DRAIN_METRIC_FILTERS : {}) };
     for (const [metric, terms] of Object.entries(filters)) {
       new CloudwatchLogMetricFilter(this, `metric-${metric}`, {
         name: `${props.namePrefix}-${metric}`,
@@ -331,8 +363,11 @@ export class Monitoring extends Construct {
     this.sharedMemoryAlarm();
     this.bannedSourcesAlarm();
     this.twilioRejectsAlarm();
-    if (props.target.kind === "single") this.singleInstanceAlarms(props.target.instanceId);
-    else this.loadBalancedAlarms(props.target);
+    const { statusChecks, targetHealth, capacity } = props.target;
+    if (statusChecks) this.statusCheckAlarms(statusChecks);
+    if (targetHealth) this.targetHealthAlarms(targetHealth);
+    this.cpuAlarm(props.target.metricCpuUtilization());
+    if (capacity) this.capacityAlarm(capacity);
     this.dashboard = this.buildDashboard();
   }
 
@@ -441,10 +476,8 @@ export class Monitoring extends Construct {
     });
   }
 
-  private singleInstanceAlarms(instanceId: string): void {
-    const dimensions = { InstanceId: instanceId };
+  private statusCheckAlarms(checks: StatusCheckMetrics): void {
     const statusCheck = {
-      namespace: "AWS/EC2",
       statistic: "Maximum",
       period: 60,
       threshold: 0,
@@ -452,65 +485,61 @@ export class Monitoring extends Construct {
     };
     this.alarm("system-status", {
       ...statusCheck,
+      ...alarmMetric(checks.system),
       alarmDescription:
         "The host under the proxy failed its system status check; EC2 recovers the instance onto new hardware (same instance id, private IP and Elastic IP).",
-      metricName: "StatusCheckFailed_System",
       evaluationPeriods: 2,
-      dimensions,
+      // An alarm action, so it stays with the alarms (which know the region): the instance
+      // only names its metrics.
       alarmActions: [`arn:aws:automate:${this.props.region}:ec2:recover`],
     });
     this.alarm("instance-status", {
       ...statusCheck,
+      ...alarmMetric(checks.instance),
       alarmDescription:
         "The proxy's operating system failed its instance status check (kernel, network, disk). Reboot it or redeploy.",
-      metricName: "StatusCheckFailed_Instance",
       evaluationPeriods: 3,
-      dimensions,
     });
-    this.cpuAlarm(dimensions);
   }
 
-  private cpuAlarm(dimensions: Record<string, string>): void {
+  private cpuAlarm(cpu: Metric): void {
     const threshold = this.props.cpuAlarmPercent;
     this.alarm("cpu-high", {
       alarmDescription: `Average CPU above ${threshold} % for 15 minutes: the proxy is near its call-rate capacity.`,
-      namespace: "AWS/EC2",
-      metricName: "CPUUtilization",
+      ...alarmMetric(cpu),
       statistic: "Average",
       period: 300,
       evaluationPeriods: 3,
       threshold,
       comparisonOperator: "GreaterThanThreshold",
-      dimensions,
     });
   }
 
-  private loadBalancedAlarms(t: Extract<MonitoredTarget, { kind: "load-balanced" }>): void {
-    const targets = { LoadBalancer: t.loadBalancerArnSuffix, TargetGroup: t.targetGroupArnSuffix };
-    const nlb = { namespace: "AWS/NetworkELB", statistic: "Average", period: 60, dimensions: targets };
+  private targetHealthAlarms(health: TargetHealthMetrics): void {
+    const nlb = { statistic: "Average", period: 60 };
     this.alarm("unhealthy-targets", {
       ...nlb,
+      ...alarmMetric(health.unhealthy),
       alarmDescription:
         "At least one proxy fails its health check (TCP 5060). The group replaces it; if this persists, look at the instance's setup log.",
-      metricName: "UnHealthyHostCount",
       evaluationPeriods: 2,
       threshold: 0,
       comparisonOperator: "GreaterThanThreshold",
     });
     this.alarm("healthy-below-minimum", {
       ...nlb,
-      alarmDescription: `Fewer healthy proxies than the group minimum (${t.minSize}): one more failure loses capacity or the service.`,
-      metricName: "HealthyHostCount",
+      ...alarmMetric(health.healthy),
+      alarmDescription: `Fewer healthy proxies than the group minimum (${health.fewestHealthy}): one more failure loses capacity or the service.`,
       evaluationPeriods: 2,
-      threshold: t.minSize,
+      threshold: health.fewestHealthy,
       comparisonOperator: "LessThanThreshold",
     });
     this.alarm(
       "no-healthy-targets",
       {
         ...nlb,
+        ...alarmMetric(health.healthy),
         alarmDescription: "No healthy proxy behind the NLB: every call fails.",
-        metricName: "HealthyHostCount",
         evaluationPeriods: 1,
         threshold: 0,
         comparisonOperator: "LessThanOrEqualToThreshold",
@@ -519,20 +548,20 @@ export class Monitoring extends Construct {
       },
       true,
     );
-    this.cpuAlarm({ AutoScalingGroupName: t.autoScalingGroupName });
+  }
+
+  private capacityAlarm({ desired, minSize, maxSize }: CapacityMetrics): void {
     // Two below the maximum, but never at or below the minimum (a 2..4 group would always alarm).
-    const nearMax = Math.max(t.maxSize - 2, t.minSize + 1);
-    if (nearMax <= t.maxSize) {
+    const nearMax = Math.max(maxSize - 2, minSize + 1);
+    if (nearMax <= maxSize) {
       this.alarm("near-max-capacity", {
-        alarmDescription: `The group wants ${nearMax} or more of its maximum ${t.maxSize} instances: raise autoscaling.max before it runs out.`,
-        namespace: "AWS/AutoScaling",
-        metricName: "GroupDesiredCapacity",
+        alarmDescription: `The group wants ${nearMax} or more of its maximum ${maxSize} instances: raise autoscaling.max before it runs out.`,
+        ...alarmMetric(desired),
         statistic: "Average",
         period: 300,
         evaluationPeriods: 2,
         threshold: nearMax,
         comparisonOperator: "GreaterThanOrEqualToThreshold",
-        dimensions: { AutoScalingGroupName: t.autoScalingGroupName },
       });
     }
   }
@@ -545,8 +574,9 @@ export class Monitoring extends Construct {
       height: 6,
       properties: { title, region, stat, period, view: "timeSeries", metrics },
     });
-    const sip = (name: SipMetric) => [this.namespace, name];
-    const node = (name: NodeStatMetric, options: Record<string, string>) => [this.namespace, name, options];
+    const own = (metricName: SipMetric | NodeStatMetric) => ({ namespace: this.namespace, metricName });
+    const sip = (name: SipMetric) => dashboardLine(own(name));
+    const node = (name: NodeStatMetric, options: Record<string, string>) => dashboardLine(own(name), options);
     const widgets: unknown[] = [
       widget("SIP replies by class", [sip("Replies2xx"), sip("Replies4xx"), sip("Replies5xx")]),
       widget("New INVITEs and answered", [sip("NewInvites"), sip("AnsweredInvites")]),
@@ -573,50 +603,22 @@ export class Monitoring extends Construct {
         "Maximum",
       ),
     ];
-    if (target.kind === "single") {
-      widgets.push(widget("CPU", [["AWS/EC2", "CPUUtilization", "InstanceId", target.instanceId]], "Average", 300));
-      widgets.push(
-        widget(
-          "Status checks",
-          [
-            ["AWS/EC2", "StatusCheckFailed_System", "InstanceId", target.instanceId],
-            ["AWS/EC2", "StatusCheckFailed_Instance", "InstanceId", target.instanceId],
-          ],
-          "Maximum",
-        ),
-      );
-    } else {
-      const tg = ["LoadBalancer", target.loadBalancerArnSuffix, "TargetGroup", target.targetGroupArnSuffix];
-      const lb = ["LoadBalancer", target.loadBalancerArnSuffix];
-      const asg = ["AutoScalingGroupName", target.autoScalingGroupName];
-      widgets.push(
-        widget(
-          "Target health",
-          [
-            ["AWS/NetworkELB", "HealthyHostCount", ...tg],
-            ["AWS/NetworkELB", "UnHealthyHostCount", ...tg],
-          ],
-          "Average",
-        ),
-        widget(
-          "Auto Scaling capacity",
-          [
-            ["AWS/AutoScaling", "GroupDesiredCapacity", ...asg],
-            ["AWS/AutoScaling", "GroupInServiceInstances", ...asg],
-            ["AWS/AutoScaling", "GroupMaxSize", ...asg],
-          ],
-          "Average",
-          300,
-        ),
-        widget("CPU", [["AWS/EC2", "CPUUtilization", ...asg]], "Average", 300),
-        widget("NLB flows (UDP and TCP)", [
-          ["AWS/NetworkELB", "NewFlowCount_UDP", ...lb],
-          ["AWS/NetworkELB", "NewFlowCount_TCP", ...lb],
-          ["AWS/NetworkELB", "ActiveFlowCount_UDP", ...lb],
-          ["AWS/NetworkELB", "ActiveFlowCount_TCP", ...lb],
-        ]),
-      );
+    const lines = (metrics: readonly Metric[]) => metrics.map((m) => dashboardLine(m));
+    const { statusChecks, targetHealth, capacity, flows } = target;
+    // The widgets' order is the dashboard's layout: one order for every kind of target, each
+    // widget only where the target has what it shows.
+    if (targetHealth) {
+      widgets.push(widget("Target health", lines([targetHealth.healthy, targetHealth.unhealthy]), "Average"));
     }
+    if (capacity) {
+      const { desired, inService, max } = capacity;
+      widgets.push(widget("Auto Scaling capacity", lines([desired, inService, max]), "Average", 300));
+    }
+    widgets.push(widget("CPU", lines([target.metricCpuUtilization()]), "Average", 300));
+    if (statusChecks) {
+      widgets.push(widget("Status checks", lines([statusChecks.system, statusChecks.instance]), "Maximum"));
+    }
+    if (flows) widgets.push(widget("NLB flows (UDP and TCP)", lines(flows)));
     return new CloudwatchDashboard(this, "dashboard", {
       dashboardName: this.props.namePrefix,
       dashboardBody: JSON.stringify({ widgets }),

@@ -14,7 +14,14 @@ import { SipLaunchTemplate, type SipProxyNodesProps } from "./sip-launch-templat
 import { SipSecurityGroup } from "./sip-security-group";
 import { ConstructError } from "./construct-error";
 import { NLB_TARGET_HEALTH } from "../config/aws-network";
-import { alarmNameFor, ROLLBACK_ALARM_IDS } from "./monitoring";
+import type { Metric } from "./metric";
+import {
+  alarmNameFor,
+  ROLLBACK_ALARM_IDS,
+  type CapacityMetrics,
+  type MonitoredProxies,
+  type TargetHealthMetrics,
+} from "./monitoring";
 
 /** A TCP connect to the port Kamailio serves (config/aws-network.ts says why these timers). */
 function targetHealthCheck(port: number) {
@@ -74,7 +81,7 @@ export const TARGET_GROUP_NAME_PREFIX = { sip: "sip-", tls: "tls-" } as const;
 /** What the drain service of the nodes needs (config/drain.ts). */
 type DrainSettings = NonNullable<SipAutoscalingProps["node"]["drain"]>;
 
-export class SipAutoscaling extends Construct {
+export class SipAutoscaling extends Construct implements MonitoredProxies {
   /** The instances' group: SIP from the NLB's group only. */
   readonly securityGroup: SecurityGroup;
   /** The NLB's group: SIP from Twilio's ranges, out to the VPC on the SIP ports. */
@@ -87,6 +94,8 @@ export class SipAutoscaling extends Construct {
   readonly tlsTargetGroup?: LbTargetGroup;
   readonly group: AutoscalingGroup;
   readonly template: SipLaunchTemplate;
+  readonly writesDrainLines: boolean;
+  private readonly sizes: { readonly minSize: number; readonly maxSize: number };
 
   constructor(scope: Construct, id: string, props: SipAutoscalingProps) {
     super(scope, id);
@@ -106,6 +115,8 @@ export class SipAutoscaling extends Construct {
       );
     }
     const drain = props.node.drain;
+    this.writesDrainLines = drain !== undefined;
+    this.sizes = { minSize, maxSize };
     if (!drain)
       throw new ConstructError(this, "needs node.drain (config/drain.ts): instances must drain before they go");
 
@@ -125,6 +136,84 @@ export class SipAutoscaling extends Construct {
       ...(tlsTargetGroup ? [tlsTargetGroup] : []),
     ]);
     this.drainOnTermination(drain, this.group, this.template.role);
+  }
+
+  /** Healthy targets in the SIP target group, as the NLB sees them. */
+  metricHealthyHostCount(): Metric {
+    return this.targetGroupMetric("HealthyHostCount");
+  }
+
+  metricUnHealthyHostCount(): Metric {
+    return this.targetGroupMetric("UnHealthyHostCount");
+  }
+
+  /** CPU of the group's instances (EC2 aggregates it by AutoScalingGroupName). */
+  metricCpuUtilization(): Metric {
+    return { namespace: "AWS/EC2", metricName: "CPUUtilization", dimensions: this.groupDimensions };
+  }
+
+  metricGroupDesiredCapacity(): Metric {
+    return this.groupMetric("GroupDesiredCapacity");
+  }
+
+  metricGroupInServiceInstances(): Metric {
+    return this.groupMetric("GroupInServiceInstances");
+  }
+
+  metricGroupMaxSize(): Metric {
+    return this.groupMetric("GroupMaxSize");
+  }
+
+  metricNewFlowCount(protocol: "UDP" | "TCP"): Metric {
+    return this.loadBalancerMetric(`NewFlowCount_${protocol}`);
+  }
+
+  metricActiveFlowCount(protocol: "UDP" | "TCP"): Metric {
+    return this.loadBalancerMetric(`ActiveFlowCount_${protocol}`);
+  }
+
+  get targetHealth(): TargetHealthMetrics {
+    return {
+      healthy: this.metricHealthyHostCount(),
+      unhealthy: this.metricUnHealthyHostCount(),
+      fewestHealthy: this.sizes.minSize,
+    };
+  }
+
+  get capacity(): CapacityMetrics {
+    return {
+      desired: this.metricGroupDesiredCapacity(),
+      inService: this.metricGroupInServiceInstances(),
+      max: this.metricGroupMaxSize(),
+      ...this.sizes,
+    };
+  }
+
+  get flows(): readonly Metric[] {
+    return [
+      this.metricNewFlowCount("UDP"),
+      this.metricNewFlowCount("TCP"),
+      this.metricActiveFlowCount("UDP"),
+      this.metricActiveFlowCount("TCP"),
+    ];
+  }
+
+  /** CloudWatch names the NLB and its target group by their ARN suffixes. */
+  private targetGroupMetric(metricName: string): Metric {
+    const dimensions = { LoadBalancer: this.loadBalancer.arnSuffix, TargetGroup: this.targetGroup.arnSuffix };
+    return { namespace: "AWS/NetworkELB", metricName, dimensions };
+  }
+
+  private loadBalancerMetric(metricName: string): Metric {
+    return { namespace: "AWS/NetworkELB", metricName, dimensions: { LoadBalancer: this.loadBalancer.arnSuffix } };
+  }
+
+  private get groupDimensions(): Record<string, string> {
+    return { AutoScalingGroupName: this.group.name };
+  }
+
+  private groupMetric(metricName: string): Metric {
+    return { namespace: "AWS/AutoScaling", metricName, dimensions: this.groupDimensions };
   }
 
   /** The NLB's group (Twilio's ranges in) and the instances' (the NLB's group in). */

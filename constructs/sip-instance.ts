@@ -6,6 +6,8 @@ import { Instance } from "@cdktf/provider-aws/lib/instance";
 import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SipLaunchTemplate, type SipProxyNodesProps } from "./sip-launch-template";
 import { SipSecurityGroup } from "./sip-security-group";
+import type { Metric } from "./metric";
+import type { MonitoredProxies, StatusCheckMetrics } from "./monitoring";
 
 export interface SipInstanceProps extends SipProxyNodesProps {
   /** Public subnet the instance runs in. */
@@ -21,14 +23,16 @@ export interface SipInstanceProps extends SipProxyNodesProps {
  * the instance's user-data can name it without a dependency cycle; replacing the
  * instance keeps the address.
  */
-export class SipInstance extends Construct {
+export class SipInstance extends Construct implements MonitoredProxies {
   readonly securityGroup: SecurityGroup;
   readonly elasticIp: Eip;
   readonly instance: Instance;
   readonly template: SipLaunchTemplate;
+  readonly writesDrainLines: boolean;
 
   constructor(scope: Construct, id: string, props: SipInstanceProps) {
     super(scope, id);
+    this.writesDrainLines = props.node.drain !== undefined;
 
     this.securityGroup = new SipSecurityGroup(this, "sg", {
       namePrefix: props.namePrefix,
@@ -75,5 +79,22 @@ export class SipInstance extends Construct {
       // Associating an address needs the VPC's internet gateway in place.
       dependsOn: props.egress ? [...props.egress] : undefined,
     });
+  }
+
+  metricCpuUtilization(): Metric {
+    return this.metric("CPUUtilization");
+  }
+
+  /** EC2's status check of the host under the instance (System) or of its operating system (Instance). */
+  metricStatusCheckFailed(check: "System" | "Instance"): Metric {
+    return this.metric(`StatusCheckFailed_${check}`);
+  }
+
+  get statusChecks(): StatusCheckMetrics {
+    return { system: this.metricStatusCheckFailed("System"), instance: this.metricStatusCheckFailed("Instance") };
+  }
+
+  private metric(metricName: string): Metric {
+    return { namespace: "AWS/EC2", metricName, dimensions: { InstanceId: this.instance.id } };
   }
 }

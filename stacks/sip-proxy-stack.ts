@@ -6,7 +6,7 @@ import { environmentWarnings, type EnvironmentConfig, type LoadBalancingSettings
 import { ANY_ACCOUNT, PLACEHOLDER_ACCOUNT_SID, TWILIO_SIGNALING_CIDRS, twilioSipDomainOf } from "../config/twilio";
 import { VpcFlowLogs } from "../constructs/flow-logs";
 import { IngressDns } from "../constructs/ingress-dns";
-import { Monitoring, type MonitoringProps } from "../constructs/monitoring";
+import { Monitoring, type MonitoredProxies } from "../constructs/monitoring";
 import { SipAutoscaling } from "../constructs/sip-autoscaling";
 import { SipInstance } from "../constructs/sip-instance";
 import type { SipLaunchTemplate, SipProxyNodesProps } from "../constructs/sip-launch-template";
@@ -112,7 +112,7 @@ export class SipProxyStack extends ReadableAddressStack {
     SipProxyStack.suppressTemplate(proxy.template);
     const address = this.dnsRecord(cfg, [proxy.elasticIp.publicIp]) ?? proxy.elasticIp.publicIp;
     this.singleInstanceOutputs(cfg, proxy, address);
-    this.monitoring(cfg, vpc, { kind: "single", instanceId: proxy.instance.id });
+    this.monitoring(cfg, vpc, proxy);
   }
 
   private buildLoadBalanced(
@@ -147,14 +147,7 @@ export class SipProxyStack extends ReadableAddressStack {
     const nlbIps = proxies.nlbElasticIps.map((eip) => eip.publicIp);
     const address = this.dnsRecord(cfg, nlbIps) ?? nlbIps[0];
     this.loadBalancedOutputs(cfg, proxies, vpc, address);
-    this.monitoring(cfg, vpc, {
-      kind: "load-balanced",
-      loadBalancerArnSuffix: proxies.loadBalancer.arnSuffix,
-      targetGroupArnSuffix: proxies.targetGroup.arnSuffix,
-      autoScalingGroupName: proxies.group.name,
-      minSize: loadBalancing.min,
-      maxSize: loadBalancing.max,
-    });
+    this.monitoring(cfg, vpc, proxies);
   }
 
   /** The instance role's exceptions, the same in both architectures. */
@@ -176,7 +169,7 @@ export class SipProxyStack extends ReadableAddressStack {
     );
   }
 
-  private monitoring(cfg: EnvironmentConfig, vpc: Vpc, target: MonitoringProps["target"]): void {
+  private monitoring(cfg: EnvironmentConfig, vpc: Vpc, target: MonitoredProxies): void {
     const monitoring = new Monitoring(this, "monitoring", {
       namePrefix: cfg.stackName,
       environment: cfg.name,

@@ -9,6 +9,8 @@ import { TWILIO_SIGNALING_CIDRS } from "../../config/twilio";
 import { ConstructError } from "../../constructs/construct-error";
 import { addressPatterns, VpcFlowLogs } from "../../constructs/flow-logs";
 import { IngressDns } from "../../constructs/ingress-dns";
+import type { Metric } from "../../constructs/metric";
+import { Monitoring, type MonitoredProxies } from "../../constructs/monitoring";
 import { SipAutoscaling, type SipAutoscalingProps } from "../../constructs/sip-autoscaling";
 import { SipInstance } from "../../constructs/sip-instance";
 import { SipSecurityGroup } from "../../constructs/sip-security-group";
@@ -219,5 +221,81 @@ describe("VpcFlowLogs", () => {
     expect(refusal((s) => new VpcFlowLogs(s, "flow", { ...props, twilioCidrs: ["10.0.0.0/16"] }))).toMatch(
       /only \/24 to \/32 ranges are supported/,
     );
+  });
+});
+
+describe("Monitoring", () => {
+  const metric = (metricName: string, dimensions: Record<string, string>): Metric => ({
+    namespace: "Test/Proxies",
+    metricName,
+    dimensions,
+  });
+  const cpuOnly: MonitoredProxies = {
+    metricCpuUtilization: () => metric("CPUUtilization", { Fleet: "f-1" }),
+    writesDrainLines: false,
+  };
+  const monitor = (target: MonitoredProxies) =>
+    build(
+      (s) =>
+        new Monitoring(s, "monitoring", {
+          namePrefix: "t",
+          environment: "t",
+          region: "us-east-1",
+          accountId: "123456789012",
+          ...parseEnvironment(validInput).monitoring,
+          paging: false,
+          target,
+        }),
+    );
+  type Alarm = Record<string, unknown> & { alarm_actions: string[] };
+  const alarms = (json: StackJson) =>
+    Object.fromEntries(resources(json, "aws_cloudwatch_metric_alarm").map((a) => [a.alarm_name, a as Alarm]));
+  const filterNames = (json: StackJson) => resources(json, "aws_cloudwatch_log_metric_filter").map((f) => f.name);
+
+  it("GIVEN a target with only its CPU, WHEN built, THEN the common alarms and cpu-high on the target's metric, no health or capacity alarm", () => {
+    const a = alarms(monitor(cpuOnly));
+    expect(Object.keys(a).sort()).toEqual([
+      "t-answer-rate",
+      "t-cpu-high",
+      "t-destination-timeouts",
+      "t-shared-memory-high",
+      "t-sources-banned",
+      "t-twilio-sip-rejected",
+    ]);
+    expect(a["t-cpu-high"]).toMatchObject({
+      namespace: "Test/Proxies",
+      metric_name: "CPUUtilization",
+      dimensions: { Fleet: "f-1" },
+    });
+  });
+
+  it("GIVEN a target with target health, WHEN built, THEN the three health alarms on the metrics it gave", () => {
+    const healthy = metric("Healthy", { Pool: "p-1" });
+    const unhealthy = metric("Unhealthy", { Pool: "p-1" });
+    const a = alarms(monitor({ ...cpuOnly, targetHealth: { healthy, unhealthy, fewestHealthy: 3 } }));
+    expect(a["t-unhealthy-targets"]).toMatchObject({ metric_name: "Unhealthy", dimensions: { Pool: "p-1" } });
+    expect(a["t-healthy-below-minimum"]).toMatchObject({
+      metric_name: "Healthy",
+      dimensions: { Pool: "p-1" },
+      threshold: 3,
+    });
+    expect(a["t-no-healthy-targets"]).toMatchObject({ metric_name: "Healthy", dimensions: { Pool: "p-1" } });
+    expect(a["t-system-status"]).toBeUndefined();
+  });
+
+  it("GIVEN a target with status checks, WHEN built, THEN system-status recovers the instance", () => {
+    const statusChecks = { system: metric("System", { Box: "b-1" }), instance: metric("Instance", { Box: "b-1" }) };
+    const a = alarms(monitor({ ...cpuOnly, statusChecks }));
+    expect(a["t-system-status"]).toMatchObject({ metric_name: "System", dimensions: { Box: "b-1" } });
+    expect(a["t-system-status"].alarm_actions[0]).toBe("arn:aws:automate:us-east-1:ec2:recover");
+    expect(a["t-instance-status"]).toMatchObject({ metric_name: "Instance" });
+    expect(a["t-unhealthy-targets"]).toBeUndefined();
+  });
+
+  it("GIVEN nodes that write drain lines, WHEN built, THEN the drain metric filters; without, none", () => {
+    expect(filterNames(monitor({ ...cpuOnly, writesDrainLines: true }))).toEqual(
+      expect.arrayContaining(["t-DrainsStarted", "t-DrainsCompleted"]),
+    );
+    expect(filterNames(monitor(cpuOnly)).filter((name) => String(name).includes("Drains"))).toEqual([]);
   });
 });
