@@ -5,6 +5,7 @@ import { z } from "zod";
 import { canonicalCidr, cidrSubnet, isCanonical, isPrivate, overlaps, parseCidr } from "./cidr";
 import { ConfigError, ConfigErrors, type ConfigIssue } from "./config-error";
 import { isInZone, isReservedDomain } from "./dns";
+import { documented, fieldsOf, hintIn, type FieldEntry } from "./field-docs";
 import { PROJECT_TAG_NAMES, stackNameFor } from "./names";
 import { DEBIAN } from "./platform";
 import {
@@ -51,221 +52,212 @@ const RETIRED: Record<string, { problem: string; fix: string }> = {
   },
 };
 
-/** How to fix each field, by its path; a test holds every path to a field the schema has. */
-export const HINTS: Record<string, string> = {
-  name: 'use 2-20 lowercase letters, digits or dashes starting with a letter, e.g. "dev"',
-  region: 'use an AWS region code such as "us-east-1"',
-  availabilityZones: 'list 1 to 8 zones of the region, e.g. ["us-east-1a"]',
-  architecture: `use one of ${ARCHITECTURES.map((a) => `"${a}"`).join(", ")}`,
-  vpcCidr: 'use a private IPv4 block from /16 to /24, e.g. "10.0.0.0/16"',
-  instanceType: 'use an x86_64 EC2 instance type such as "t3.small" (the instances run Debian 13 amd64)',
-  imageId:
-    'leave it out to launch Debian 13\'s latest amd64 AMI, or pin a Debian 13 amd64 AMI id such as "ami-0123456789abcdef0"',
-  rootVolumeGb: "use a whole number of GiB from 8 to 1024",
-  destinationDomain: 'use the destination account\'s SIP domain, e.g. "acme.sip.twilio.com"',
-  additionalSourceCidrs: `list extra SIP sources (an Interconnect, a test box) as canonical CIDRs of /${WIDEST_ADDED_SOURCE_PREFIX} or narrower; Twilio's signaling edges are always admitted (config/twilio.ts)`,
-  sourceAccountSids:
-    'list the Account SIDs of the Twilio accounts whose calls the proxy relays, e.g. ["AC0123456789abcdef0123456789abcdef"] (Twilio Console, Account Info), or write "any" to relay calls from every Twilio account',
-  sourceAuth:
-    'use { username: "sip-proxy", passwordParameter: "/sip-proxy/prod/source-auth-password" } (passwordKeyArn optional) or leave it out',
-  "sourceAuth.username": "use 1-64 letters, digits, dots, dashes or underscores, as in TwiML <Sip username=...>",
-  "sourceAuth.passwordParameter":
-    'use the name of an SSM SecureString parameter you created, starting with "/", e.g. "/sip-proxy/prod/source-auth-password"',
-  "sourceAuth.passwordKeyArn":
-    'use the ARN of the customer managed KMS key that encrypts the parameter ("arn:aws:kms:<region>:<account>:key/<id>"), or leave it out for the aws/ssm key',
-  sshCidr: 'leave it out (use SSM Session Manager) or give one narrow block such as "203.0.113.10/32"',
-  tags: 'use a map of string keys to string values, e.g. { CostCenter: "voice" }',
-  logLevel: `use one of ${LOG_LEVELS.map((l) => `"${l}"`).join(", ")}`,
-  stateBackend:
-    'use { bucket: "my-tf-state", keyPrefix: "sip-proxy", region: "us-east-1" } or leave it out for local state',
-  sip: "see the `sip` settings documented in config/schema.ts",
-  natGateways: 'use "single" (one egress IP) or "per-az" (survives a zone loss, one egress IP per zone)',
-  autoscaling: "use { min, desired, max } with 1 <= min <= desired <= max <= 100",
-  "autoscaling.healthCheckGraceSeconds": "use 60 to 1800 seconds; first boot installs Kamailio in about 3 minutes",
-  dns: 'use { name: "sip.prod.example.com", hostedZone: "example.com" } (the public Route 53 zone that holds the name), or hostedZoneId instead of hostedZone',
-  monitoring: "see the `monitoring` settings documented in config/schema.ts",
-  allowElasticIpDestroy: "use true or false",
-  account: 'use a short lowercase label for the AWS account, e.g. "prod"',
-  "monitoring.alertEmails": 'list email addresses, e.g. ["voice-oncall@example.com"]',
-  "monitoring.logRetentionDays":
-    "give days per log group, e.g. { kamailio: 14, setup: 30, flowLogs: 14 } (a single number is no longer accepted)",
-  "monitoring.logRetentionDays.kamailio": `use one of ${LOG_RETENTION_DAYS.join(", ")}`,
-  "monitoring.logRetentionDays.setup": `use one of ${LOG_RETENTION_DAYS.join(", ")}`,
-  "monitoring.logRetentionDays.flowLogs": `use one of ${LOG_RETENTION_DAYS.join(", ")}`,
-  "monitoring.timeoutAlarmThreshold": "use a whole number of 408 replies per 5 minutes, e.g. 5",
-  "monitoring.answerRateAlarmPercent": "use a percentage from 1 to 99, e.g. 40",
-  "monitoring.answerRateMinInvites": "use a whole number of INVITEs per 5 minutes, e.g. 10",
-  "monitoring.cpuAlarmPercent": "use a percentage from 10 to 100, e.g. 80",
-  "dns.name": "use a fully qualified host name such as sip.example.com",
-  "dns.hostedZone":
-    'use the name of the public Route 53 hosted zone that holds dns.name, without a trailing dot, e.g. "example.com"',
-  "dns.hostedZoneId": "use the Route 53 hosted zone id (Z followed by letters and digits) that holds dns.name",
-  "sip.port": "use a port from 1024 to 65535 (5060 is the SIP default)",
-  "sip.destinationTransport": 'use "udp", "tcp" or "tls"',
-  "sip.tlsPort": "use a port from 1024 to 65535 other than sip.port (5061 is the SIP TLS default)",
-  "sip.egressPort": "use a port from 1024 to 65535 other than sip.port and sip.tlsPort, e.g. 5080",
-  destinations: 'list { host: "acme.sip.ashburn.twilio.com", port?: 5060, enabled?: true } entries in failover order',
-  "destinations.host": "use a fully qualified host name such as acme.sip.ashburn.twilio.com",
-  "destinations.port": "use a port from 1 to 65535",
-  "destinations.enabled": "use true or false",
-  "sip.transactionTimeoutMs": "use 1000 to 32000 ms; the time to wait for any reply from the destination",
-  "sip.ringTimeoutMs": "use 10000 to 300000 ms; how long a call may ring before the proxy gives up",
-  "sip.progressTimeoutMs":
-    "use 1000 to 60000 ms, below sip.ringTimeoutMs; how long a destination may stay at 100 Trying before the next is tried",
-  "sip.children": "use 1 to 32 worker processes per transport",
-  "sip.peakCallsPerSecond": "use 1 to 20000 call setups per second per instance",
-};
-
-function hintFor(path: string): string {
-  const normalized = path.replace(/\[\d+\]/g, "");
-  for (let p = normalized; p; p = p.includes(".") ? p.slice(0, p.lastIndexOf(".")) : "") {
-    if (HINTS[p]) return HINTS[p];
-  }
-  return "see config/schema.ts for the accepted values";
-}
+// Every field below carries its own documentation (config/field-docs.ts): the fix hint each
+// error on it shows, what it does and, where the parser cannot show it, its default. The
+// README's environment table is generated from them (`npm run docs`).
 
 const cidrString = z.string().refine((s) => parseCidr(s) !== undefined, "is not an IPv4 CIDR such as 10.0.0.0/16");
+const wholeNumber = (min: number, max: number) => z.number().int().min(min).max(max);
+const port = (lowest: number) => wholeNumber(lowest, 65535);
+const retentionHint = `use one of ${LOG_RETENTION_DAYS.join(", ")}`;
 
-const sipSchema = z.strictObject({
-  /** @default 5060 — the port Twilio dials when the TwiML URI gives none. */
-  port: z.number().int().min(1024).max(65535).default(5060),
-  /**
-   * @default "udp" — what Twilio SIP domains use unless told otherwise. "tcp" avoids UDP
-   * fragmentation of large INVITEs (the INC-979 failure) and needs the destination to accept
-   * TCP; "tls" encrypts it and needs every destination's port (Twilio: 5061).
-   */
-  destinationTransport: z.enum(["udp", "tcp", "tls"]).default("udp"),
-  /**
-   * @default 5061 — where Kamailio listens for TLS when destinationTransport is "tls": it
-   * opens the connections to the destination and takes in-dialog requests back on it.
-   */
-  tlsPort: z.number().int().min(1024).max(65535).default(5061),
-  /**
-   * @default 5080 (5090 when sip.port or sip.tlsPort is 5080) — the UDP port requests to the
-   * destination leave from. Not sip.port: behind
-   * an NLB, a datagram from instance:5060 to a Twilio edge's 5060 reverses that edge's own
-   * flow into the NLB whenever the edge sent us something lately, and leaves with the NLB's
-   * address, which the destination's IP ACL does not list (README "Load-balanced signalling").
-   * Nothing listens for new requests on it; the security group needs no rule for it.
-   */
-  egressPort: z.number().int().min(1024).max(65535).optional(),
-  /** @default 5000 — a destination silent this long yields 408 to the caller (fr_timer). */
-  transactionTimeoutMs: z.number().int().min(1000).max(32000).default(5000),
-  /** @default 120000 — maximum ringing time once the destination sent 180 or 183. */
-  ringTimeoutMs: z.number().int().min(10000).max(300000).default(120000),
-  /**
-   * @default 5000 — a destination that sends nothing beyond 100 Trying (no 180/183 and no
-   * final reply) this long after its 100 is failed over like a silent one; without this
-   * limit it would hold the call for the whole ringTimeoutMs.
-   */
-  progressTimeoutMs: z.number().int().min(1000).max(60000).default(5000),
-  /** @default 4 — two per vCPU of a t3.small; a slow DNS lookup then blocks only one worker. */
-  children: z.number().int().min(1).max(32).default(4),
-  /**
-   * @default 1000 — sizes Kamailio's shared memory (about 145 MB per 1,000 calls/s held for
-   * the transaction lifetime, plus headroom); the instance caps it at half its RAM.
-   */
-  peakCallsPerSecond: z.number().int().min(1).max(20000).default(1000),
-});
+/** The UDP ports requests to the destination may leave from, first choice first. */
+const EGRESS_PORTS = [5080, 5090, 5100] as const;
 
-/** 5080, or 5090 when the SIP or TLS port already is 5080. */
+/** The first egress port neither the SIP nor the TLS port uses. */
 function defaultEgressPort(sip: { port: number; tlsPort: number }): number {
-  return [5080, 5090, 5100].find((port) => port !== sip.port && port !== sip.tlsPort)!;
+  return EGRESS_PORTS.find((p) => p !== sip.port && p !== sip.tlsPort)!;
 }
+
+const sipSchema = documented(
+  z.strictObject({
+    port: documented(port(1024).default(5060), {
+      hint: "use a port from 1024 to 65535 (5060 is the SIP default)",
+      about: "where Twilio sends SIP (UDP and TCP); 5060 is the port Twilio dials when the TwiML URI names none",
+    }),
+    destinationTransport: documented(z.enum(["udp", "tcp", "tls"]).default("udp"), {
+      hint: 'use "udp", "tcp" or "tls"',
+      about:
+        'how INVITEs reach the destination. `"udp"` is what Twilio SIP domains use unless told otherwise; `"tcp"` avoids UDP fragmentation of large INVITEs (the INC-979 failure) and needs the destination to accept TCP; `"tls"` encrypts them and needs every destination\'s port (Twilio: 5061) ([Carrier resilience](#carrier-resilience))',
+    }),
+    tlsPort: documented(port(1024).default(5061), {
+      hint: "use a port from 1024 to 65535 other than sip.port (5061 is the SIP TLS default)",
+      about:
+        'Kamailio\'s TLS socket, with `"tls"`: it opens the connections to the destination and takes in-dialog requests back on it',
+    }),
+    egressPort: documented(port(1024).optional(), {
+      hint: `use a port from 1024 to 65535 other than sip.port and sip.tlsPort, e.g. ${EGRESS_PORTS[0]}`,
+      defaultText: `\`${EGRESS_PORTS[0]}\`, or the first of ${EGRESS_PORTS.slice(1).join(", ")} that sip.port and sip.tlsPort leave free`,
+      about:
+        "the UDP port requests to the destination leave from. Not `sip.port`: behind an NLB, a datagram from instance:5060 to a Twilio edge's 5060 reverses that edge's own flow into the NLB and leaves with the NLB's address, which the destination's IP ACL does not list ([Load-balanced signalling](#load-balanced-signalling-what-the-aws-packet-path-does-to-sip)). Nothing listens for new requests on it; the security group needs no rule for it",
+    }),
+    transactionTimeoutMs: documented(wholeNumber(1000, 32000).default(5000), {
+      hint: "use 1000 to 32000 ms; the time to wait for any reply from the destination",
+      about: "a destination that sends nothing at all this long is failed over, or the caller gets 408 (`fr_timer`)",
+    }),
+    ringTimeoutMs: documented(wholeNumber(10000, 300000).default(120000), {
+      hint: "use 10000 to 300000 ms; how long a call may ring before the proxy gives up",
+      about: "how long a call may ring once the destination sent 180 or 183",
+    }),
+    progressTimeoutMs: documented(wholeNumber(1000, 60000).default(5000), {
+      hint: "use 1000 to 60000 ms, below sip.ringTimeoutMs; how long a destination may stay at 100 Trying before the next is tried",
+      about:
+        "a destination that sends 100 Trying and then nothing more (no 180/183, no final reply) is failed over this long after its 100; without it such a destination would hold the call for the whole `ringTimeoutMs`",
+    }),
+    children: documented(wholeNumber(1, 32).default(4), {
+      hint: "use 1 to 32 worker processes per transport",
+      about:
+        "Kamailio worker processes per transport: two per vCPU of a t3.small, so a slow DNS lookup blocks only one",
+    }),
+    peakCallsPerSecond: documented(wholeNumber(1, 20000).default(1000), {
+      hint: "use 1 to 20000 call setups per second per instance",
+      about:
+        "per instance; sizes Kamailio's shared memory (about 145 MB per 1,000 calls/s held for the transaction lifetime, plus headroom; [Capacity](#capacity)), capped at half the instance's RAM",
+    }),
+  }),
+  { hint: "see the `sip` settings documented in config/schema.ts" },
+);
 
 const hostname = z
   .string()
   .max(253)
   .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "is not a fully qualified host name");
 
-const autoscalingSchema = z.strictObject({
-  /** @default 2 — two instances keep a call path when one fails. */
-  min: z.number().int().min(1).max(100).default(2),
-  /** @default min */
-  desired: z.number().int().min(1).max(100).optional(),
-  /** @default 10 */
-  max: z.number().int().min(1).max(100).default(10),
-  /** @default 300 — time for first boot (apt install, config check) before ELB health counts. */
-  healthCheckGraceSeconds: z.number().int().min(60).max(1800).default(300),
-});
+const autoscalingSchema = documented(
+  z.strictObject({
+    min: documented(wholeNumber(1, 100).default(2), {
+      hint: "use 1 to 100 instances, at most autoscaling.max",
+      about: "two instances keep a call path when one fails",
+    }),
+    desired: documented(wholeNumber(1, 100).optional(), {
+      hint: "use a number of instances from autoscaling.min to autoscaling.max",
+      defaultText: "`min`",
+      about: "instances the group starts with",
+    }),
+    max: documented(wholeNumber(1, 100).default(10), {
+      hint: "use 1 to 100 instances, at least autoscaling.min",
+      about: "the most instances scaling out may reach; `near-max-capacity` warns two below it",
+    }),
+    healthCheckGraceSeconds: documented(wholeNumber(60, 1800).default(300), {
+      hint: "use 60 to 1800 seconds; first boot installs Kamailio in about 3 minutes",
+      about: "time for a first boot (apt install, config check) before the load balancer's health checks count",
+    }),
+  }),
+  {
+    hint: "use { min, desired, max } with 1 <= min <= desired <= max <= 100",
+    about: "load-balanced only; `min <= desired <= max`",
+    defaultText: "each field's default (load-balanced)",
+  },
+);
 
 const retentionDays = z
   .number()
   .int()
   .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), "is not a retention CloudWatch Logs accepts");
 
-const monitoringSchema = z.strictObject({
-  /** @default [] — alarms still fire and show in the console; nobody is emailed. */
-  alertEmails: z.array(z.email()).default([]),
-  /**
-   * Days each log group keeps its events; each default with its reason. Metrics the filters
-   * derive from them are kept by CloudWatch for 15 months regardless, so dashboards and
-   * alarms never need old log lines.
-   */
-  logRetentionDays: z
-    .strictObject({
-      /**
-       * @default 14 — SIPLOG lines carry Call-IDs and source addresses (no telephone numbers):
-       * personal data, kept no longer than it takes to look into a call someone reports
-       * (a week, with a week's margin).
-       */
-      kamailio: retentionDays.default(14),
-      /** @default 30 — boot and setup output, no call data; a month covers an instance's first refresh. */
-      setup: retentionDays.default(30),
-      /**
-       * @default 14 — rejected packets' addresses (scanners, a Twilio range the security
-       * group missed); the rejected-SIP metrics keep the trend.
-       */
-      flowLogs: retentionDays.default(14),
-    })
-    .default(() => ({ kamailio: 14, setup: 30, flowLogs: 14 })),
-  /**
-   * @default 5 — more 408s (destination silent) than this in 5 minutes pages critical: the
-   * INC-979 signal, which went unnoticed for 1 h 43 min.
-   */
-  timeoutAlarmThreshold: z.number().int().min(1).max(100000).default(5),
-  /** @default 40 — share of new INVITEs answered (2xx) below which the answer-rate alarm fires. */
-  answerRateAlarmPercent: z.number().min(1).max(99).default(40),
-  /** @default 10 — the answer-rate alarm ignores 5-minute periods with fewer INVITEs. */
-  answerRateMinInvites: z.number().int().min(1).max(100000).default(10),
-  /** @default 80 */
-  cpuAlarmPercent: z.number().min(10).max(100).default(80),
-  /**
-   * @default true — critical alerts page through an HTTPS endpoint (e.g. PagerDuty) given at
-   * deploy time as TF_VAR_critical_alerts_https_endpoint; the variable then has no default, so
-   * a deploy without it stops with Terraform's missing-variable error instead of deleting the
-   * subscription. false: no paging subscription (and no variable) at all.
-   */
-  paging: z.boolean().default(true),
+const logRetentionSchema = z.strictObject({
+  kamailio: documented(retentionDays.default(14), {
+    hint: retentionHint,
+    about:
+      "SIPLOG lines carry Call-IDs and source addresses (no telephone numbers): personal data, kept no longer than it takes to look into a call someone reports (a week, with a week's margin)",
+  }),
+  setup: documented(retentionDays.default(30), {
+    hint: retentionHint,
+    about: "boot and setup output, no call data; a month covers an instance's first refresh",
+  }),
+  flowLogs: documented(retentionDays.default(14), {
+    hint: retentionHint,
+    about:
+      "rejected packets' addresses (scanners, a Twilio range the security group missed); the rejected-SIP metrics keep the trend",
+  }),
 });
 
-const dnsSchema = z.strictObject({
-  /** Name Twilio dials and Kamailio advertises instead of an IP address. */
-  name: hostname,
-  /**
-   * The public Route 53 hosted zone that holds `name`, by name (e.g. "example.com"): the stack
-   * looks it up (data source aws_route53_zone, private_zone = false) and keeps an A record of
-   * every public address in it. Set this or hostedZoneId, not both.
-   * @default none — no record is created; point the name at the proxy yourself
-   */
-  hostedZone: hostname.optional(),
-  /** The same zone by id, for a zone the name lookup cannot single out. @default none */
-  hostedZoneId: z
-    .string()
-    .regex(/^Z[A-Z0-9]{1,32}$/, "is not a Route 53 hosted zone id")
-    .optional(),
-});
+const monitoringSchema = documented(
+  z.strictObject({
+    alertEmails: documented(z.array(z.email()).default([]), {
+      hint: 'list email addresses, e.g. ["voice-oncall@example.com"]',
+      about:
+        "subscribed to both alert topics; with none, alarms still fire and show in the console but nobody is emailed",
+    }),
+    logRetentionDays: documented(
+      logRetentionSchema.default(() => logRetentionSchema.parse({})),
+      {
+        hint: "give days per log group, e.g. { kamailio: 14, setup: 30, flowLogs: 14 } (a single number is no longer accepted)",
+        about:
+          "days each log group keeps its events; the metrics derived from them are kept by CloudWatch for 15 months regardless, so dashboards and alarms never need old log lines",
+      },
+    ),
+    timeoutAlarmThreshold: documented(wholeNumber(1, 100000).default(5), {
+      hint: "use a whole number of 408 replies per 5 minutes, e.g. 5",
+      about:
+        "more 408s (destination silent) than this in 5 minutes pages critical (`destination-timeouts`): the INC-979 signal, which went unnoticed for 1 h 43 min",
+    }),
+    answerRateAlarmPercent: documented(z.number().min(1).max(99).default(40), {
+      hint: "use a percentage from 1 to 99, e.g. 40",
+      about: "share of new INVITEs answered (2xx) below which `answer-rate` fires",
+    }),
+    answerRateMinInvites: documented(wholeNumber(1, 100000).default(10), {
+      hint: "use a whole number of INVITEs per 5 minutes, e.g. 10",
+      about: "`answer-rate` ignores 5-minute periods with fewer new INVITEs than this",
+    }),
+    cpuAlarmPercent: documented(z.number().min(10).max(100).default(80), {
+      hint: "use a percentage from 10 to 100, e.g. 80",
+      about: "average CPU above which `cpu-high` fires",
+    }),
+    paging: documented(z.boolean().default(true), {
+      hint: "use true or false",
+      about:
+        "critical alerts page through an HTTPS endpoint (e.g. PagerDuty) given at deploy time as `TF_VAR_critical_alerts_https_endpoint`; the variable then has no default, so a deploy without it stops with Terraform's missing-variable error instead of deleting the subscription. `false`: no paging subscription and no variable ([Monitoring](#monitoring))",
+    }),
+  }),
+  { hint: "see the `monitoring` settings documented in config/schema.ts" },
+);
+
+const dnsSchema = documented(
+  z.strictObject({
+    name: documented(hostname, {
+      hint: "use a fully qualified host name such as sip.example.com",
+      about: "the name Twilio dials and Kamailio advertises instead of an IP address",
+    }),
+    hostedZone: documented(hostname.optional(), {
+      hint: 'use the name of the public Route 53 hosted zone that holds dns.name, without a trailing dot, e.g. "example.com"',
+      about:
+        "the public Route 53 zone that holds `name`: the stack looks it up by name (`private_zone = false`) and keeps an A record (TTL 60) of every public address in it. Without a zone no record is created: point the name at the proxy yourself. Set this or `hostedZoneId`, not both",
+    }),
+    hostedZoneId: documented(
+      z
+        .string()
+        .regex(/^Z[A-Z0-9]{1,32}$/, "is not a Route 53 hosted zone id")
+        .optional(),
+      {
+        hint: "use the Route 53 hosted zone id (Z followed by letters and digits) that holds dns.name",
+        about: "the same zone by id, for a zone the name lookup cannot single out",
+      },
+    ),
+  }),
+  {
+    hint: 'use { name: "sip.prod.example.com", hostedZone: "example.com" } (the public Route 53 zone that holds the name), or hostedZoneId instead of hostedZone',
+    defaultText: "none; required with a zone for load-balanced in 2+ zones",
+    about:
+      "advertise and dial a name instead of the Elastic IP; `twiml` uses it. Required, with a zone, for a load-balanced environment in more than one zone: its NLB has an Elastic IP per zone, and advertising one would tie every call and dialog to that zone ([Ingress across zones](#ingress-across-zones-one-dns-name-for-every-nlb-address))",
+  },
+);
 
 const destinationSchema = z.strictObject({
-  /** e.g. "acme.sip.ashburn.twilio.com" */
-  host: hostname,
-  /** @default the transport's standard port (5060) */
-  port: z.number().int().min(1).max(65535).optional(),
-  /**
-   * @default true — false takes the destination out of rotation without deleting it (the
-   * "disable a carrier path" runbook).
-   */
-  enabled: z.boolean().default(true),
+  host: documented(hostname, {
+    hint: "use a fully qualified host name such as acme.sip.ashburn.twilio.com",
+    about: 'e.g. `"acme.sip.ashburn.twilio.com"`',
+  }),
+  port: documented(port(1).optional(), {
+    hint: "use a port from 1 to 65535",
+    defaultText: "the transport's standard port (5060)",
+    about: 'needed for every destination with `sip.destinationTransport` `"tls"`',
+  }),
+  enabled: documented(z.boolean().default(true), {
+    hint: "use true or false",
+    about:
+      "`false` takes the destination out of rotation without deleting it ([Runbook: disable a carrier path](#runbook-disable-a-carrier-path))",
+  }),
 });
 
 // Regions and x86_64 instance types from config/aws-data.json, generated from the data moto
@@ -278,150 +270,229 @@ const awsRegion = z
   .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "is not an AWS region code")
   .refine((r) => KNOWN_REGIONS.has(r), "is not an AWS region (config/aws-data.json lists the known ones)");
 
-const stateBackendSchema = z.strictObject({
-  bucket: z
-    .string()
-    .regex(
-      /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
-      "is not a valid S3 bucket name (3-63 lowercase letters, digits, dots, dashes)",
+const stateBackendSchema = documented(
+  z.strictObject({
+    bucket: documented(
+      z
+        .string()
+        .regex(
+          /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+          "is not a valid S3 bucket name (3-63 lowercase letters, digits, dots, dashes)",
+        ),
+      {
+        hint: 'use the name of the S3 bucket `npm run bootstrap-state` created, e.g. "my-tf-state"',
+        about: "the S3 bucket that holds the state; `npm run bootstrap-state` creates it ([State](#state))",
+      },
     ),
-  /** @default "sip-proxy" — state lands at `<keyPrefix>/<environment>/terraform.tfstate`. */
-  keyPrefix: z
-    .string()
-    .regex(/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/, "must be a path without leading or trailing slashes")
-    .default("sip-proxy"),
-  /** @default the environment's region */
-  region: awsRegion.optional(),
-});
+    keyPrefix: documented(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/, "must be a path without leading or trailing slashes")
+        .default("sip-proxy"),
+      {
+        hint: 'use a path without leading or trailing slashes, e.g. "sip-proxy"',
+        about: "the state lands at `<keyPrefix>/<environment>/terraform.tfstate`",
+      },
+    ),
+    region: documented(awsRegion.optional(), {
+      hint: 'use the AWS region of the bucket, e.g. "us-east-1"',
+      defaultText: "the environment's `region`",
+      about: "the bucket's region",
+    }),
+  }),
+  {
+    hint: 'use { bucket: "my-tf-state", keyPrefix: "sip-proxy", region: "us-east-1" } or leave it out for local state',
+    defaultText: "local file `terraform.sip-proxy-<env>.tfstate` in the project root (dev)",
+    about: "S3 state, encrypted, with an S3 lock file; staging and prod ship with one ([State](#state))",
+  },
+);
+
+/** Without natGateways, a load-balanced environment has one NAT gateway. */
+const DEFAULT_NAT_GATEWAYS = "single";
 
 export const environmentSchema = z.strictObject({
-  name: z.string().regex(/^[a-z][a-z0-9-]{1,19}$/, "is not a valid environment name"),
-  region: awsRegion,
-  availabilityZones: z
-    .array(z.string())
-    .min(1, "needs at least one zone")
-    .max(MAX_AZS, `allows at most ${MAX_AZS} zones`),
-  architecture: z.enum(ARCHITECTURES),
-  /** @default "10.0.0.0/16" */
-  vpcCidr: cidrString.default("10.0.0.0/16"),
-  /** @default "t3.small" — 2 vCPU, 2 GiB: SIP signalling is CPU-light and needs little memory. */
-  instanceType: z
-    .string()
-    .regex(/^[a-z]+\d+[a-z-]*\.[a-z0-9]+$/, "is not an EC2 instance type")
-    .refine((t) => !/^[a-z]+\d+g/.test(t), "is a Graviton (arm64) type, but the instances run Debian 13 amd64 only")
-    .refine(
-      (t) => /^[a-z]+\d+g/.test(t) || X86_64_TYPES.has(t),
-      "is not an x86_64 EC2 instance type (config/aws-data.json lists the known ones)",
-    )
-    .default("t3.small"),
-  /**
-   * A pinned AMI for production, so that a relaunch boots what was tested. It must be a
-   * Debian 13 amd64 image (root device /dev/xvda). @default Debian 13's latest amd64 AMI,
-   * looked up at each launch from Debian's public SSM parameter
-   */
-  imageId: z
-    .string()
-    .regex(/^ami-([0-9a-f]{8}|[0-9a-f]{17})$/, "is not an AMI id")
-    .optional(),
-  /** @default 20 */
-  rootVolumeGb: z.number().int().min(8).max(1024).default(20),
-  destinationDomain: z
-    .string()
-    .regex(
-      /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.sip(\.[a-z0-9-]+)?\.twilio\.com$/,
-      "is not a Twilio SIP domain (<name>.sip.twilio.com)",
-    ),
-  /**
-   * Where calls go, in failover order: when one does not answer within
-   * sip.transactionTimeoutMs, or answers 500/503, the next is tried within the same call.
-   * @default [{ host: destinationDomain }]
-   */
-  destinations: z.array(destinationSchema).min(1, "is empty, so calls would have nowhere to go").optional(),
-  /**
-   * SIP sources admitted besides Twilio's signaling edges (config/twilio.ts, always admitted):
-   * an Interconnect, a test box. Each at most a /24. @default [] — Twilio's edges only
-   */
-  additionalSourceCidrs: z.array(cidrString).default(() => []),
-  /**
-   * Required. The Twilio accounts whose calls the proxy relays: every Twilio customer sends
-   * from the same gateways, so the source address alone admits any of them. An initial
-   * INVITE must carry exactly one X-Twilio-AccountSid header with a listed value, else 403.
-   * "any" relays every Twilio account's calls (warned at every synth).
-   */
-  sourceAccountSids: z.union([
-    z.literal(ANY_ACCOUNT),
+  name: documented(z.string().regex(/^[a-z][a-z0-9-]{1,19}$/, "is not a valid environment name"), {
+    hint: 'use 2-20 lowercase letters, digits or dashes starting with a letter, e.g. "dev"',
+    about: "names the stack (`sip-proxy-<name>`), its state and its resources; must equal the file's name",
+  }),
+  region: documented(awsRegion, {
+    hint: 'use an AWS region code such as "us-east-1"',
+    about: "must be in `config/aws-data.json`",
+  }),
+  availabilityZones: documented(
+    z.array(z.string()).min(1, "needs at least one zone").max(MAX_AZS, `allows at most ${MAX_AZS} zones`),
+    {
+      hint: 'list 1 to 8 zones of the region, e.g. ["us-east-1a"]',
+      about: "zones of the region; a subnet of each kind per zone",
+    },
+  ),
+  architecture: documented(z.enum(ARCHITECTURES), {
+    hint: `use one of ${ARCHITECTURES.map((a) => `"${a}"`).join(", ")}`,
+    about: "one instance with its Elastic IP, or an Auto Scaling group behind an NLB ([Architectures](#architectures))",
+  }),
+  vpcCidr: documented(cidrString.default("10.0.0.0/16"), {
+    hint: 'use a private IPv4 block from /16 to /24, e.g. "10.0.0.0/16"',
+    about: `private, /16 to /24; carved into /(n+${SUBNET_NEWBITS}) subnets: public in slots 0-${PRIVATE_SLOT_OFFSET - 1}, private in ${PRIVATE_SLOT_OFFSET}-${2 ** SUBNET_NEWBITS - 1}`,
+  }),
+  instanceType: documented(
     z
-      .array(z.string().regex(ACCOUNT_SID_PATTERN, 'is not a Twilio Account SID ("AC" and 32 lowercase hex digits)'))
-      .min(1, 'is empty; list at least one Account SID, or write "any"'),
-  ]),
-  /**
-   * Digest authentication of initial INVITEs on top of the source and account checks.
-   * @default none — no challenge; TwiML needs no username or password
-   */
-  sourceAuth: z
-    .strictObject({
-      /** The `username` of TwiML `<Sip>`. */
-      username: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "is not a usable SIP user name"),
-      /**
-       * An SSM SecureString parameter the operator creates out of band; its value is the
-       * `password` of TwiML `<Sip>`. Neither cdk.tf.json nor Terraform state ever holds it.
-       */
-      passwordParameter: z
-        .string()
-        .max(1011)
-        .regex(/^\/[A-Za-z0-9_.\-/]+$/, "is not an SSM parameter name starting with /"),
-      /**
-       * The customer managed KMS key that encrypts the parameter; the instances may decrypt
-       * with it only through SSM. @default the AWS managed key aws/ssm
-       */
-      passwordKeyArn: z
-        .string()
-        .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, "is not a KMS key ARN")
-        .optional(),
-    })
-    .optional(),
-  /** @default none — shell access is by SSM Session Manager, port 22 stays closed. */
-  sshCidr: cidrString.optional(),
-  /** @default {} — added to Project, Environment and ManagedBy on every resource. */
-  tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
-  /** @default "notice" — routing decisions and one line per request and final reply. */
-  logLevel: z.enum(LOG_LEVELS).default("notice"),
-  /** @default none — Terraform state stays in a local file next to the stack. */
+      .string()
+      .regex(/^[a-z]+\d+[a-z-]*\.[a-z0-9]+$/, "is not an EC2 instance type")
+      .refine((t) => !/^[a-z]+\d+g/.test(t), "is a Graviton (arm64) type, but the instances run Debian 13 amd64 only")
+      .refine(
+        (t) => /^[a-z]+\d+g/.test(t) || X86_64_TYPES.has(t),
+        "is not an x86_64 EC2 instance type (config/aws-data.json lists the known ones)",
+      )
+      .default("t3.small"),
+    {
+      hint: 'use an x86_64 EC2 instance type such as "t3.small" (the instances run Debian 13 amd64)',
+      about:
+        "x86_64 only (the instances run Debian 13 amd64), listed in `config/aws-data.json`; a t3.small's 2 vCPU and 2 GiB suit signalling, which is CPU-light and needs little memory",
+    },
+  ),
+  imageId: documented(
+    z
+      .string()
+      .regex(/^ami-([0-9a-f]{8}|[0-9a-f]{17})$/, "is not an AMI id")
+      .optional(),
+    {
+      hint: 'leave it out to launch Debian 13\'s latest amd64 AMI, or pin a Debian 13 amd64 AMI id such as "ami-0123456789abcdef0"',
+      defaultText: "Debian 13's latest amd64 AMI, looked up at each launch from Debian's public SSM parameter",
+      about:
+        "pin a Debian 13 amd64 AMI (root device `/dev/xvda`) for production, so that a relaunch boots what was tested",
+    },
+  ),
+  rootVolumeGb: documented(wholeNumber(8, 1024).default(20), {
+    hint: "use a whole number of GiB from 8 to 1024",
+    about: "the encrypted root volume, in GiB",
+  }),
+  destinationDomain: documented(
+    z
+      .string()
+      .regex(
+        /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.sip(\.[a-z0-9-]+)?\.twilio\.com$/,
+        "is not a Twilio SIP domain (<name>.sip.twilio.com)",
+      ),
+    {
+      hint: 'use the destination account\'s SIP domain, e.g. "acme.sip.twilio.com"',
+      about: "the destination account's Twilio SIP domain (`<name>.sip.twilio.com`)",
+    },
+  ),
+  destinations: documented(
+    z.array(destinationSchema).min(1, "is empty, so calls would have nowhere to go").optional(),
+    {
+      hint: 'list { host: "acme.sip.ashburn.twilio.com", port?: 5060, enabled?: true } entries in failover order',
+      defaultText: "`[{ host: destinationDomain }]`",
+      about:
+        "where calls go, in failover order: one that does not answer within `sip.transactionTimeoutMs`, or answers 500/503, gives way to the next within the same call ([Carrier resilience](#carrier-resilience))",
+    },
+  ),
+  additionalSourceCidrs: documented(
+    z.array(cidrString).default(() => []),
+    {
+      hint: `list extra SIP sources (an Interconnect, a test box) as canonical CIDRs of /${WIDEST_ADDED_SOURCE_PREFIX} or narrower; Twilio's signaling edges are always admitted (config/twilio.ts)`,
+      about: `SIP sources admitted besides Twilio's ${TWILIO_SIGNALING_CIDRS.length} signaling edges (always admitted, \`config/twilio.ts\`): an Interconnect, a test box; each at most a /${WIDEST_ADDED_SOURCE_PREFIX}. Feeds both the security group and Kamailio's source filter. The old \`allowedSourceCidrs\`, which replaced the edges, is refused with a hint`,
+    },
+  ),
+  sourceAccountSids: documented(
+    z.union([
+      z.literal(ANY_ACCOUNT),
+      z
+        .array(z.string().regex(ACCOUNT_SID_PATTERN, 'is not a Twilio Account SID ("AC" and 32 lowercase hex digits)'))
+        .min(1, 'is empty; list at least one Account SID, or write "any"'),
+    ]),
+    {
+      hint: 'list the Account SIDs of the Twilio accounts whose calls the proxy relays, e.g. ["AC0123456789abcdef0123456789abcdef"] (Twilio Console, Account Info), or write "any" to relay calls from every Twilio account',
+      about: `the Twilio accounts whose calls are relayed: every Twilio customer sends from the same gateways, so the source address alone admits any of them. An initial INVITE must carry exactly one \`X-Twilio-AccountSid\` with a listed value, else 403. \`"any"\` relays every account's calls (warned at every synth). The shipped environments carry the placeholder \`${PLACEHOLDER_ACCOUNT_SID}\`: synth warns and \`next_steps\` says to replace it; until then every call gets 403`,
+    },
+  ),
+  sourceAuth: documented(
+    z
+      .strictObject({
+        username: documented(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "is not a usable SIP user name"), {
+          hint: "use 1-64 letters, digits, dots, dashes or underscores, as in TwiML <Sip username=...>",
+          about: "the `username` of TwiML `<Sip>`",
+        }),
+        passwordParameter: documented(
+          z
+            .string()
+            .max(1011)
+            .regex(/^\/[A-Za-z0-9_.\-/]+$/, "is not an SSM parameter name starting with /"),
+          {
+            hint: 'use the name of an SSM SecureString parameter you created, starting with "/", e.g. "/sip-proxy/prod/source-auth-password"',
+            about:
+              "an SSM SecureString parameter you create out of band; its value is the `password` of TwiML `<Sip>`. Neither `cdk.tf.json` nor Terraform state ever holds it",
+          },
+        ),
+        passwordKeyArn: documented(
+          z
+            .string()
+            .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, "is not a KMS key ARN")
+            .optional(),
+          {
+            hint: 'use the ARN of the customer managed KMS key that encrypts the parameter ("arn:aws:kms:<region>:<account>:key/<id>"), or leave it out for the aws/ssm key',
+            defaultText: "the AWS managed key `aws/ssm`",
+            about:
+              "the customer managed KMS key that encrypts the parameter; the instances may decrypt with it only through SSM",
+          },
+        ),
+      })
+      .optional(),
+    {
+      hint: 'use { username: "sip-proxy", passwordParameter: "/sip-proxy/prod/source-auth-password" } (passwordKeyArn optional) or leave it out',
+      defaultText: "none: no challenge, TwiML needs no username or password",
+      about:
+        "digest-challenge new INVITEs (407) on top of the source and account checks ([Twilio set-up](#twilio-set-up))",
+    },
+  ),
+  sshCidr: documented(cidrString.optional(), {
+    hint: 'leave it out (use SSM Session Manager) or give one narrow block such as "203.0.113.10/32"',
+    about: "no port 22 at all unless set; shell access is by SSM Session Manager",
+  }),
+  tags: documented(z.record(z.string().min(1).max(128), z.string().max(256)).default({}), {
+    hint: 'use a map of string keys to string values, e.g. { CostCenter: "voice" }',
+    about: `added to ${PROJECT_TAG_NAMES.map((t) => `\`${t}\``).join(", ")}, which the stack sets on every resource`,
+  }),
+  logLevel: documented(z.enum(LOG_LEVELS).default("notice"), {
+    hint: `use one of ${LOG_LEVELS.map((l) => `"${l}"`).join(", ")}`,
+    about:
+      "`notice` or more verbose keeps the per-request `SIPLOG` lines (routing decisions, one line per request and final reply)",
+  }),
   stateBackend: stateBackendSchema.optional(),
   sip: sipSchema.default(() => sipSchema.parse({})),
-  /**
-   * Load-balanced only. @default "single" — one NAT gateway, one egress IP to whitelist;
-   * "per-az" survives the loss of a zone but adds an egress IP per zone.
-   */
-  natGateways: z.enum(["single", "per-az"]).optional(),
-  /** Load-balanced only. @default { min: 2, desired: min, max: 10, healthCheckGraceSeconds: 300 } */
+  natGateways: documented(z.enum(["single", "per-az"]).optional(), {
+    hint: 'use "single" (one egress IP) or "per-az" (survives a zone loss, one egress IP per zone)',
+    defaultText: `\`"${DEFAULT_NAT_GATEWAYS}"\` (load-balanced)`,
+    about:
+      'load-balanced only. `"single"`: one NAT gateway, one egress IP to whitelist; `"per-az"` survives the loss of a zone but adds an egress IP per zone (needs two or more zones)',
+  }),
   autoscaling: autoscalingSchema.optional(),
-  /**
-   * @default none — Twilio dials the Elastic IP. With a name, Kamailio advertises the name and
-   * `twiml` uses it; with hostedZone (or hostedZoneId) too, the stack keeps an A record (TTL
-   * 60) of every public address for it. Required, with a zone, for a load-balanced environment
-   * in more than one availability zone: its NLB has one Elastic IP per zone, and advertising
-   * one of them would tie every call and dialog to that zone.
-   */
   dns: dnsSchema.optional(),
-  /**
-   * @default false — every Elastic IP (the addresses Twilio dials and whitelists) has
-   * prevent_destroy, so no plan can silently replace one. Set true only to tear an
-   * environment down or to change addresses on purpose.
-   */
-  allowElasticIpDestroy: z.boolean().default(false),
-  /**
-   * Which AWS account the environment deploys to, as a label (not the account id): the
-   * Elastic IP pre-flight sums addresses per account and region (config/accounts.ts).
-   * @default "default" — environments without a label share one account
-   */
-  account: z
-    .string()
-    .regex(/^[a-z][a-z0-9-]{0,29}$/, "is not an account label")
-    .default("default"),
-  /** Alerting, alarms, logs and the dashboard; see monitoringSchema for each default. */
+  allowElasticIpDestroy: documented(z.boolean().default(false), {
+    hint: "use true or false",
+    about:
+      "every Elastic IP (the addresses Twilio dials and whitelists) has `prevent_destroy`, so no plan can silently replace one. Set `true` only to tear an environment down or to change addresses on purpose",
+  }),
+  account: documented(
+    z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,29}$/, "is not an account label")
+      .default("default"),
+    {
+      hint: 'use a short lowercase label for the AWS account, e.g. "prod"',
+      about:
+        "a label (not the id) of the AWS account it deploys to: the Elastic IP pre-flight sums addresses per account and region (`config/accounts.ts`); environments without one share an account",
+    },
+  ),
   monitoring: monitoringSchema.default(() => monitoringSchema.parse({})),
 });
+
+/** Every field with its documentation, in declaration order (the README's table, the hints). */
+export const ENVIRONMENT_FIELDS: readonly FieldEntry[] = fieldsOf(environmentSchema);
+
+function hintFor(path: string): string {
+  return hintIn(ENVIRONMENT_FIELDS, path) ?? "see config/schema.ts for the accepted values";
+}
 
 /** What an operator writes in config/environments/<env>.ts. */
 export type EnvironmentInput = z.input<typeof environmentSchema>;
@@ -816,7 +887,7 @@ const LOAD_BALANCING: Record<Architecture, (p: Parsed) => LoadBalancingSettings 
 function resolveLoadBalancing(p: Parsed): LoadBalancingSettings {
   const a = autoscalingSchema.parse(p.autoscaling ?? {});
   return {
-    natGateways: p.natGateways ?? "single",
+    natGateways: p.natGateways ?? DEFAULT_NAT_GATEWAYS,
     min: a.min,
     desired: a.desired ?? a.min,
     max: a.max,

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { environments } from "../../config/environments";
 import { resourceAddresses, stateAddresses, synthesizeToMemory } from "../../scripts/lib/stack-json";
+import { refreshReadme } from "../../scripts/lib/readme-sections";
 import { PROJECT_ROOT } from "../../scripts/lib/terraform";
 import { COMMANDS, invoke, PACKAGE_SCRIPTS } from "./run-command";
 
@@ -70,6 +71,15 @@ describe("README commands", () => {
 const stacks = synthesizeToMemory(environments);
 
 describe("figures the README quotes", () => {
+  it("has the generated sections as the code declares them today (npm run docs)", () => {
+    const fresh = refreshReadme(readme);
+    const changed = fresh.split("\n").filter((line, i) => line !== readme.split("\n")[i]);
+    expect({ stale: changed.slice(0, 3), hint: fresh === readme ? "" : "run npm run docs" }).toEqual({
+      stale: [],
+      hint: "",
+    });
+  });
+
   it("says how many resources each environment synthesizes and exports", () => {
     const quoted = [
       ...readme.matchAll(/synthesized sip-proxy-(\w+) \([\w-]+, (\d+) resources\)/g),
