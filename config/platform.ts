@@ -10,6 +10,8 @@ export const DEBIAN = {
    * publishes these under /aws/service/debian/release/<n>/latest/<arch>.
    */
   imageParameter: "/aws/service/debian/release/13/latest/amd64",
+  /** The same, as an image id EC2 resolves at each launch (a launch template's image_id). */
+  latestImage: "resolve:ssm:/aws/service/debian/release/13/latest/amd64",
   /**
    * The root device of Debian's AMIs. It belongs to the image: a block device mapping under
    * another name (Ubuntu's /dev/sda1) would add an empty volume instead of sizing and

@@ -847,7 +847,7 @@ function resolve(p: Parsed): EnvironmentConfig {
       cidr: subnet(PRIVATE_SLOT_OFFSET + i),
     })),
     instanceType: p.instanceType,
-    imageId: p.imageId ?? `resolve:ssm:${DEBIAN.imageParameter}`,
+    imageId: p.imageId ?? DEBIAN.latestImage,
     rootVolumeGb: p.rootVolumeGb,
     destinationDomain: p.destinationDomain,
     destinations: (p.destinations ?? [{ host: p.destinationDomain, enabled: true }])

@@ -66,8 +66,8 @@ export interface MonitoringProps {
   readonly environment: string;
   readonly region: string;
   readonly target: MonitoredProxies;
-  /** Subscribed to both topics. @default [] */
-  readonly alertEmails?: readonly string[];
+  /** Subscribed to both topics. */
+  readonly alertEmails: readonly string[];
   /**
    * The account the stack deploys to, from a resource that does not depend on these keys
    * (the VPC's owner_id): the log groups' key policy names it, so taking it from a log
@@ -85,10 +85,10 @@ export interface MonitoringProps {
   /** Average CPU percent above which the cpu-high alarm fires. */
   readonly cpuAlarmPercent: number;
   /**
-   * @default true — the critical topic pages an HTTPS endpoint from a required sensitive
-   * variable (no default: a deploy without it fails instead of removing the subscription).
+   * Whether the critical topic pages an HTTPS endpoint, from a required sensitive variable
+   * (no default: a deploy without it fails instead of removing the subscription).
    */
-  readonly paging?: boolean;
+  readonly paging: boolean;
 }
 
 /**
@@ -301,7 +301,7 @@ export class Monitoring extends Construct {
     };
     this.alertsTopic = topic("alerts", `${props.namePrefix}-alerts`);
     this.criticalTopic = topic("critical", `${props.namePrefix}-critical-alerts`);
-    for (const [i, email] of (props.alertEmails ?? []).entries()) {
+    for (const [i, email] of props.alertEmails.entries()) {
       for (const [name, topic] of [
         ["alerts", this.alertsTopic],
         ["critical", this.criticalTopic],
@@ -318,7 +318,7 @@ export class Monitoring extends Construct {
     // given at deploy time (TF_VAR_critical_alerts_https_endpoint), never in the code or JSON.
     // It has no default: with an empty default, a deploy from a shell that lacks it planned
     // the subscription's destroy in one line of a long plan, and paging silently stopped.
-    if (props.paging ?? true) {
+    if (props.paging) {
       const pager = new TerraformVariable(this, "critical_alerts_https_endpoint", {
         type: "string",
         sensitive: true,

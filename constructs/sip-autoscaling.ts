@@ -259,7 +259,7 @@ export class SipAutoscaling extends Construct implements MonitoredProxies {
       (s) =>
         new Eip(this, `nlb-${s.availabilityZone}`, {
           domain: "vpc",
-          lifecycle: { preventDestroy: props.protectAddresses ?? true },
+          lifecycle: { preventDestroy: props.protectAddresses },
           tags: { Name: `${props.namePrefix}-nlb-${s.availabilityZone}` },
         }),
     );
@@ -277,7 +277,7 @@ export class SipAutoscaling extends Construct implements MonitoredProxies {
       enableCrossZoneLoadBalancing: props.publicSubnets.length > 1,
       // Like the Elastic IPs it holds (FSBP ELB.6): off only when the environment says it is
       // being torn down on purpose (allowElasticIpDestroy).
-      enableDeletionProtection: props.protectAddresses ?? true,
+      enableDeletionProtection: props.protectAddresses,
       securityGroups: [this.nlbSecurityGroup.id],
       tags: { Name: props.namePrefix },
       dependsOn: props.internetGateway ? [props.internetGateway] : undefined,

@@ -46,7 +46,7 @@ export class SipInstance extends Construct implements MonitoredProxies {
 
     this.elasticIp = new Eip(this, "ingress", {
       domain: "vpc",
-      lifecycle: { preventDestroy: props.protectAddresses ?? true },
+      lifecycle: { preventDestroy: props.protectAddresses },
       tags: { Name: `${props.namePrefix}-ingress` },
     });
 

@@ -12,7 +12,6 @@ import { renderNodeUserData, type ProxyNodeSettings } from "../templates/render"
 import { BOOT_TAGS, DEBIAN } from "../config/platform";
 
 /** Debian 13 amd64, resolved by EC2 at each launch, so no AWS data source is needed. */
-export const DEBIAN_13_IMAGE = `resolve:ssm:${DEBIAN.imageParameter}`;
 
 /**
  * What Session Manager documents for an instance profile. Kept whole (a written suppression
@@ -35,8 +34,8 @@ export interface SipProxyNodesProps {
   readonly instanceType: string;
   /** Root volume size in GiB. */
   readonly rootVolumeGb: number;
-  /** A Debian 13 amd64 AMI (id or `resolve:ssm:`). @default DEBIAN_13_IMAGE — the latest at each launch */
-  readonly imageId?: string;
+  /** A Debian 13 amd64 AMI: an id, or `resolve:ssm:` of Debian's parameter (config/schema.ts `imageId`). */
+  readonly imageId: string;
   /**
    * Name Kamailio advertises instead of the public Elastic IP (it must resolve to the
    * proxy's public address or addresses). @default none — the Elastic IP
@@ -44,8 +43,8 @@ export interface SipProxyNodesProps {
   readonly advertisedName?: string;
   /** Tags for launched instances and volumes (see SipLaunchTemplateProps.launchTags). @default {} */
   readonly launchTags?: Readonly<Record<string, string>>;
-  /** prevent_destroy on the Elastic IPs: the addresses Twilio dials or whitelists. @default true */
-  readonly protectAddresses?: boolean;
+  /** prevent_destroy on the Elastic IPs: the addresses Twilio dials or whitelists. */
+  readonly protectAddresses: boolean;
   /**
    * TLS listener port, when the destination transport is TLS: the security group opens it
    * to the SIP sources (and, load-balanced, the NLB passes it through). @default none — no TLS
@@ -111,9 +110,8 @@ export interface SipLaunchTemplateProps {
   readonly launchTags?: Readonly<Record<string, string>>;
   /**
    * A Debian 13 amd64 AMI: the root device name below and the user-data assume Debian's image.
-   * @default DEBIAN_13_IMAGE — the latest at each launch
    */
-  readonly imageId?: string;
+  readonly imageId: string;
   /** An SSM parameter the instances read at boot. @default none */
   readonly secretParameter?: SecretParameterAccess;
   readonly account: AccountScope;
@@ -231,7 +229,7 @@ export class SipLaunchTemplate extends Construct {
     this.launchTemplate = new LaunchTemplate(this, "Default", {
       name: awsName(this, "launchTemplate", props.namePrefix),
       description: "Kamailio SIP proxy instance",
-      imageId: props.imageId ?? DEBIAN_13_IMAGE,
+      imageId: props.imageId,
       instanceType: props.instanceType,
       vpcSecurityGroupIds: [...props.securityGroupIds],
       iamInstanceProfile: { arn: this.instanceProfile.arn },

@@ -33,14 +33,13 @@ export interface VpcProps {
    * NAT gateways for the private subnets, each with its own Elastic IP (the egress address a
    * destination whitelists). "single": one, in the first zone; every private subnet uses it.
    * "per-az": one per zone, so losing a zone does not cut the others' egress.
-   * @default "single" — ignored without private subnets
+   * Required with private subnets (config/schema.ts holds the default); ignored without.
    */
   readonly natGateways?: "single" | "per-az";
   /**
    * prevent_destroy on the Elastic IP(s): the addresses Twilio dials or whitelists.
-   * @default true
    */
-  readonly protectAddresses?: boolean;
+  readonly protectAddresses: boolean;
   /** The operator network allowed to SSH (the network ACL lets it through). @default none */
   readonly sshCidr?: string;
 }
@@ -163,10 +162,13 @@ export class Vpc extends Construct {
         );
       }
     }
+    if (privateSpecs.length > 0 && props.natGateways === undefined) {
+      throw new ConstructError(this, 'private subnets need natGateways ("single" or "per-az")');
+    }
     const natZones =
       privateSpecs.length === 0
         ? []
-        : (props.natGateways ?? "single") === "single"
+        : props.natGateways === "single"
           ? [privateSpecs[0].availabilityZone]
           : privateSpecs.map((spec) => spec.availabilityZone);
 
@@ -177,7 +179,7 @@ export class Vpc extends Construct {
         new Eip(this, `nat-${az}`, {
           domain: "vpc",
           tags: { Name: `${props.namePrefix}-nat-${az}` },
-          lifecycle: { preventDestroy: props.protectAddresses ?? true },
+          lifecycle: { preventDestroy: props.protectAddresses },
         }),
     );
     this.natGateways = natZones.map(

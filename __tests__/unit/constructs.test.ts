@@ -40,7 +40,12 @@ const account = { region: "us-east-1", id: "123456789012" };
 
 /** What a load-balanced environment resolves to, from the shared fixture (defaults included). */
 const lb = parseEnvironment(loadBalancedInput);
-const nodeSizing = { instanceType: lb.instanceType, rootVolumeGb: lb.rootVolumeGb };
+const nodeSizing = {
+  instanceType: lb.instanceType,
+  rootVolumeGb: lb.rootVolumeGb,
+  imageId: lb.imageId,
+  protectAddresses: true,
+};
 
 const autoscalingProps = (overrides: Partial<SipAutoscalingProps> = {}): SipAutoscalingProps => ({
   namePrefix: "sip-proxy-t",
@@ -184,9 +189,26 @@ describe("Vpc", () => {
             cidr: "10.0.0.0/16",
             publicSubnets: [{ availabilityZone: "us-east-1a", cidr: "10.0.0.0/20" }],
             privateSubnets: [{ availabilityZone: "us-east-1b", cidr: "10.0.128.0/20" }],
+            natGateways: "single",
+            protectAddresses: true,
           }),
       ),
     ).toMatch(/private subnet in us-east-1b has no public subnet for its NAT gateway/);
+  });
+
+  it("GIVEN private subnets but no natGateways, WHEN built, THEN it is refused (the schema holds the default, not the construct)", () => {
+    expect(
+      refusal(
+        (s) =>
+          new Vpc(s, "vpc", {
+            namePrefix: "t",
+            cidr: "10.0.0.0/16",
+            publicSubnets: [{ availabilityZone: "us-east-1a", cidr: "10.0.0.0/20" }],
+            privateSubnets: [{ availabilityZone: "us-east-1a", cidr: "10.0.128.0/20" }],
+            protectAddresses: true,
+          }),
+      ),
+    ).toMatch(/private subnets need natGateways/);
   });
 });
 

@@ -37,7 +37,7 @@ describe("errors by type", () => {
   it("a construct refuses impossible props with a ConstructError naming its path", () => {
     const { stack, cleanup } = scratchStack();
     try {
-      new Vpc(stack, "network", { namePrefix: "x", cidr: "10.0.0.0/16", publicSubnets: [] });
+      new Vpc(stack, "network", { namePrefix: "x", cidr: "10.0.0.0/16", publicSubnets: [], protectAddresses: true });
       throw new Error("expected a ConstructError");
     } catch (error) {
       expect(error).toBeInstanceOf(ConstructError);

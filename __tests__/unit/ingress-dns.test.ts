@@ -153,6 +153,8 @@ describe("SipAutoscaling", () => {
         node: nodeSettingsFor(cfg),
         instanceType: cfg.instanceType,
         rootVolumeGb: cfg.rootVolumeGb,
+        imageId: cfg.imageId,
+        protectAddresses: true,
         minSize: 2,
         desiredCapacity: 2,
         maxSize: 4,

@@ -12,6 +12,7 @@ function synthVpc(zones: string[]): string {
     namePrefix: "sip-proxy-test",
     cidr: "10.0.0.0/16",
     publicSubnets: zones.map((az, i) => ({ availabilityZone: az, cidr: `10.0.${i * 16}.0/20` })),
+    protectAddresses: true,
   });
   return Testing.synth(stack);
 }
@@ -99,6 +100,8 @@ describe("the default network ACL (stateless: every reply the stacks need must g
       cidr: "10.0.0.0/16",
       publicSubnets: [{ availabilityZone: "us-east-1a", cidr: "10.0.0.0/20" }],
       privateSubnets: [{ availabilityZone: "us-east-1a", cidr: "10.0.128.0/20" }],
+      natGateways: "single",
+      protectAddresses: true,
       sshCidr: operator,
     });
     const acl = Object.values(
