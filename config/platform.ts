@@ -1,17 +1,19 @@
 // What the instances run, in one place: the tests build their Debian roots from the same
 // release and refuse a Kamailio of another series, and the user-data refuses to start one.
 
+/**
+ * Debian's public SSM parameter for its latest amd64 AMI, resolved at each launch. Debian
+ * publishes these under /aws/service/debian/release/<n>/latest/<arch>.
+ */
+const IMAGE_PARAMETER = "/aws/service/debian/release/13/latest/amd64";
+
 /** Debian 13 (trixie), x86_64: the instances' operating system and the tests' roots. */
 export const DEBIAN = {
   release: 13,
   codename: "trixie",
-  /**
-   * Debian's public SSM parameter for its latest amd64 AMI, resolved at each launch. Debian
-   * publishes these under /aws/service/debian/release/<n>/latest/<arch>.
-   */
-  imageParameter: "/aws/service/debian/release/13/latest/amd64",
+  imageParameter: IMAGE_PARAMETER,
   /** The same, as an image id EC2 resolves at each launch (a launch template's image_id). */
-  latestImage: "resolve:ssm:/aws/service/debian/release/13/latest/amd64",
+  latestImage: `resolve:ssm:${IMAGE_PARAMETER}`,
   /**
    * The root device of Debian's AMIs. It belongs to the image: a block device mapping under
    * another name (Ubuntu's /dev/sda1) would add an empty volume instead of sizing and
