@@ -13,6 +13,7 @@ import type { Metric } from "../../constructs/metric";
 import { Monitoring, type MonitoredProxies } from "../../constructs/monitoring";
 import { SipAutoscaling, type SipAutoscalingProps } from "../../constructs/sip-autoscaling";
 import { SipInstance } from "../../constructs/sip-instance";
+import { SipLaunchTemplate, type SipLaunchTemplateProps } from "../../constructs/sip-launch-template";
 import { SipSecurityGroup } from "../../constructs/sip-security-group";
 import { Vpc } from "../../constructs/vpc";
 import type { StackJson } from "../../scripts/lib/stack-json";
@@ -123,6 +124,56 @@ describe("SipInstance", () => {
     expect(resources(json, "aws_instance")).toHaveLength(1);
     const [eip] = resources(json, "aws_eip");
     expect((eip.lifecycle as { prevent_destroy: boolean }).prevent_destroy).toBe(true);
+  });
+});
+
+describe("SipLaunchTemplate", () => {
+  const templateProps = (overrides: Partial<SipLaunchTemplateProps> = {}): SipLaunchTemplateProps => ({
+    namePrefix: "sip-proxy-t",
+    instanceType: lb.instanceType,
+    rootVolumeGb: lb.rootVolumeGb,
+    imageId: lb.imageId,
+    securityGroupIds: ["sg-1"],
+    userData: "#!/bin/sh\n",
+    account,
+    logGroupNames: ["/sip-proxy/t/kamailio"],
+    ...overrides,
+  });
+  const policies = (json: StackJson) =>
+    resources(json, "aws_iam_role_policy").map((p) => ({
+      name: p.name,
+      statements: JSON.parse(p.policy as string).Statement as Record<string, unknown>[],
+    }));
+
+  it("GIVEN a name prefix too long for an IAM role, WHEN built, THEN it is refused with AWS's limit", () => {
+    const namePrefix = `sip-proxy-${"x".repeat(50)}`;
+    expect(refusal((s) => new SipLaunchTemplate(s, "template", templateProps({ namePrefix })))).toMatch(
+      /iamRole name "sip-proxy-x+-instance" has 69 characters; AWS allows at most 64/,
+    );
+  });
+
+  it("GIVEN no secret parameter, WHEN built, THEN the role may read no parameter at all", () => {
+    const json = build((s) => new SipLaunchTemplate(s, "template", templateProps()));
+    expect(policies(json).map((p) => p.name)).not.toContain("read-source-auth-password");
+  });
+
+  it("GIVEN a parameter and its key, WHEN built, THEN the role reads that parameter and decrypts only through SSM", () => {
+    const keyArn = "arn:aws:kms:us-east-1:123456789012:key/abcd";
+    const secretParameter = { name: "/sip-proxy/t/password", region: "us-east-1", keyArn };
+    const json = build((s) => new SipLaunchTemplate(s, "template", templateProps({ secretParameter })));
+    expect(policies(json).find((p) => p.name === "read-source-auth-password")?.statements).toEqual([
+      {
+        Effect: "Allow",
+        Action: "ssm:GetParameter",
+        Resource: "arn:aws:ssm:us-east-1:123456789012:parameter/sip-proxy/t/password",
+      },
+      {
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: keyArn,
+        Condition: { StringEquals: { "kms:ViaService": "ssm.us-east-1.amazonaws.com" } },
+      },
+    ]);
   });
 });
 
