@@ -2,15 +2,15 @@
 // Every environment is parsed before any stack is built, so a bad environment stops the
 // run before anything is written.
 import { App } from "cdktf";
-import { environmentFiles } from "./config/environments";
-import { stackNameFor } from "./config/names";
+import type { EnvironmentFile } from "./config/environments";
 import { checkElasticIpQuotas } from "./config/elastic-ips";
-import { ConfigError, parseEnvironments, type EnvironmentConfig } from "./config/schema";
+import { parseEnvironments, type EnvironmentConfig } from "./config/schema";
 import { installLockFiles } from "./stacks/lock-files";
-import { checkNoStrandedLocalState, StrandedStateError } from "./stacks/state-guard";
-import { PolicyViolationError, synthesizeChecked } from "./stacks/policy";
+import { checkNoStrandedLocalState } from "./stacks/state-guard";
+import { synthesizeChecked } from "./stacks/policy";
 import { SipProxyStack } from "./stacks/sip-proxy-stack";
-import { orphanedStackOutputs, removeStackOutputs } from "./stacks/stack-outputs";
+import { orphanedStackOutputs } from "./stacks/stack-outputs";
+import { reportFailedSynth, stackNamesOf, synthFailureLines } from "./stacks/synth-failure";
 
 /**
  * Builds one stack per environment; throws ConfigError before building anything (also when
@@ -33,18 +33,18 @@ export function buildApp(
 
 if (require.main === module) {
   // `cdktf synth|diff|deploy` run this. The policy gate holds whatever the environment says
-  // (see synthesizeChecked), and its message is the project's own. A failure removes every
-  // environment's output, as `npm run synth` does, so no earlier cdk.tf.json looks current.
-  const stacks = environmentFiles.map((e) => stackNameFor(String(e.input.name)));
+  // (see synthesizeChecked), and its message is the project's own. A failure ends as
+  // `npm run synth`'s does (stacks/synth-failure.ts), so no earlier cdk.tf.json looks current.
   const outdir = process.env.CDKTF_OUTDIR ?? "cdktf.out";
-  const fail = (lines: string[]): never => {
-    for (const line of lines) console.error(line);
-    for (const folder of removeStackOutputs(outdir, stacks)) console.error(`removed stale output ${folder}`);
-    process.exit(1);
-  };
+  let stacks: string[] = [];
   try {
+    // Loaded here, not imported, so that an unloadable environment file ends like any other
+    // bad input instead of with a stack trace.
+    const { environmentFiles } = require("./config/environments") as { environmentFiles: readonly EnvironmentFile[] };
+    const inputs = environmentFiles.map((e) => e.input);
+    stacks = stackNamesOf(inputs);
     const { app, configs } = buildApp(
-      environmentFiles.map((e) => e.input),
+      inputs,
       undefined,
       environmentFiles.map((e) => e.file),
     );
@@ -57,13 +57,9 @@ if (require.main === module) {
       console.error(`warning: ${folder} belongs to no configured environment; see README "Removing an environment"`);
     }
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof StrandedStateError) fail([error.message]);
-    if (error instanceof PolicyViolationError) {
-      fail([
-        ...error.violations.map((v) => v.message),
-        "synth stopped by the security policy (stacks/policy.ts): fix the violations above",
-      ]);
-    }
-    throw error;
+    const lines = synthFailureLines(error);
+    if (!lines) throw error;
+    reportFailedSynth(lines, outdir, stacks);
+    process.exit(1);
   }
 }

@@ -7,16 +7,14 @@
 import { readFileSync, rmSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { buildApp } from "../main";
-import { ConfigError, environmentWarnings } from "../config/schema";
-import { ConstructError } from "../constructs/construct-error";
+import { environmentWarnings } from "../config/schema";
 import { installLockFiles } from "../stacks/lock-files";
-import { PolicyViolationError, policySuppressions, synthesizeChecked } from "../stacks/policy";
+import { policySuppressions, synthesizeChecked } from "../stacks/policy";
 import { PROJECT_ROOT } from "./lib/terraform";
 import { environmentModule, loadEnvironmentFiles, runCommand, type CommandSpec, type ParsedCommand } from "./lib/cli";
-import { orphanedStackOutputs, removeStackOutputs } from "../stacks/stack-outputs";
-import { StrandedStateError } from "../stacks/state-guard";
+import { orphanedStackOutputs } from "../stacks/stack-outputs";
+import { reportFailedSynth, stackNamesOf, synthFailureLines } from "../stacks/synth-failure";
 import { resourceAddresses, type StackJson } from "./lib/stack-json";
-import { stackNameFor } from "../config/names";
 
 const SPEC: CommandSpec = {
   command: "npm run synth",
@@ -42,22 +40,12 @@ function loadEnvironments(modulePath?: string): { inputs: readonly unknown[]; so
 
 function main({ values }: ParsedCommand): number {
   const outdir = resolve((values.outdir as string | undefined) ?? join(PROJECT_ROOT, "cdktf.out"));
-  const { inputs, sources } = loadEnvironments(values.environments as string | undefined);
-  // Every stack this run would write: on failure none of them may keep an earlier cdk.tf.json.
-  const stacks = inputs
-    .map((input) => (input as { name?: unknown }).name)
-    .filter((name): name is string => typeof name === "string")
-    .map(stackNameFor);
-  const failed = (lines: string[]): number => {
-    for (const line of lines) console.error(line);
-    for (const folder of removeStackOutputs(outdir, stacks)) {
-      console.error(`removed stale output ${relative(process.cwd(), folder)}`);
-    }
-    console.error("nothing was synthesized");
-    return 1;
-  };
   const started = Date.now();
+  // Every stack this run would write: on failure none of them may keep an earlier cdk.tf.json.
+  let stacks: string[] = [];
   try {
+    const { inputs, sources } = loadEnvironments(values.environments as string | undefined);
+    stacks = stackNamesOf(inputs);
     const { app, configs } = buildApp(inputs, outdir, sources);
     synthesizeChecked(app);
     const unlocked = installLockFiles(
@@ -88,17 +76,10 @@ function main({ values }: ParsedCommand): number {
     console.log(`${configs.length} environment(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return 0;
   } catch (error) {
-    if (error instanceof PolicyViolationError) {
-      return failed([
-        ...error.violations.map((v) => v.message),
-        "synth stopped: fix the violations above (or suppress one with a written reason)",
-      ]);
-    }
-    if (error instanceof ConstructError) {
-      return failed([error.message, "synth stopped: a construct was given props it cannot build"]);
-    }
-    if (error instanceof ConfigError || error instanceof StrandedStateError) return failed([error.message]);
-    throw error;
+    const lines = synthFailureLines(error);
+    if (!lines) throw error;
+    reportFailedSynth(lines, outdir, stacks);
+    return 1;
   }
 }
 

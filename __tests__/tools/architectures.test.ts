@@ -2,10 +2,10 @@
 // ARCHITECTURES fails type-checking at every place that decides something per architecture.
 // The test does it for real, in a copy of the tree, with the project's own tsc.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { PROJECT_ROOT } from "../../scripts/lib/terraform";
+import { copyProject } from "./tree-copy";
 
 jest.setTimeout(180000);
 
@@ -20,25 +20,10 @@ const MUST_HANDLE = [
 ] as const;
 
 describe("a third architecture", () => {
-  const copy = mkdtempSync(join(tmpdir(), "architectures-"));
+  const copy = copyProject("architectures-", (file) => /\.(ts|json)$/.test(file));
   afterAll(() => rmSync(copy, { recursive: true, force: true }));
 
   it("does not type-check until every place that decides per architecture handles it", () => {
-    const files = spawnSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
-      cwd: PROJECT_ROOT,
-      encoding: "utf8",
-    })
-      .stdout.split("\0")
-      .filter((f) => /\.(ts|json)$/.test(f));
-    for (const file of files) {
-      mkdirSync(dirname(join(copy, file)), { recursive: true });
-      try {
-        copyFileSync(join(PROJECT_ROOT, file), join(copy, file));
-      } catch {
-        // deleted in the working tree
-      }
-    }
-    symlinkSync(join(PROJECT_ROOT, "node_modules"), join(copy, "node_modules"), "dir");
     const schema = join(copy, "config/schema.ts");
     const original = readFileSync(schema, "utf8");
     const widened = original.replace(
