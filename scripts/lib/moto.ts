@@ -233,6 +233,29 @@ def _delete_entry_or_not_found(self, network_acl_id, rule_number, egress):
         raise EC2ClientError("InvalidNetworkAclEntry.NotFound", f"The network ACL entry identified by {rule_number} (egress {egress}) of {network_acl_id} does not exist")
     return _delete_entry(self, network_acl_id, rule_number, egress)
 NetworkAclBackend.delete_network_acl_entry = _delete_entry_or_not_found
+# EC2 makes CreateFlowLogs idempotent by its ClientToken ("Unique, case-sensitive identifier
+# that you provide to ensure the idempotency of the request", CreateFlowLogs API reference):
+# a request repeated with the same token gets the first answer. The provider sends a fresh
+# token per flow log and the SDK repeats a request whose answer it lost; moto 5.2.4 ignores
+# the token, so under load a repeat met its duplicate check (FlowLogAlreadyExists) and failed
+# a rehearsal that EC2 would have let through.
+import threading
+from moto.ec2.responses.flow_logs import FlowLogs as FlowLogsResponse
+_create_flow_logs = FlowLogsResponse.create_flow_logs
+_flow_log_answers = {}
+_flow_log_lock = threading.Lock()
+def _create_flow_logs_once(self):
+    token = self._get_param("ClientToken")
+    if not token:
+        return _create_flow_logs(self)
+    key = (self.current_account, self.region, token)
+    with _flow_log_lock:
+        if key in _flow_log_answers:
+            print(f"CreateFlowLogs repeated with ClientToken {token}: answered as the first time (EC2 idempotency)", flush=True)
+        else:
+            _flow_log_answers[key] = _create_flow_logs(self)
+        return _flow_log_answers[key]
+FlowLogsResponse.create_flow_logs = _create_flow_logs_once
 from moto.server import main
 main(["-H", "127.0.0.1", "-p", sys.argv[1]])
 `;
