@@ -37,27 +37,39 @@ cat "$roots_log"
 rm -f "$roots_log"
 [ "$roots_status" -eq 0 ] || exit "$roots_status"
 
-step "tests, timing-sensitive layers (alone on the machine)"
-# The SIP and twin layers assert on SIP timers: nothing else runs beside them. Their files
-# mostly wait on those timers (about a tenth of a core each), so three run at a time.
-npx jest --passWithNoTests --maxWorkers=3 --selectProjects sip twin "$@"
-
-step "tests, unit, tools, Terraform, deploy rehearsal and boot layers (side by side)"
-# These assert on no timer, and several spend much of their time waiting (on the provider's
-# polling, on the boot's retries), so they share the two cores: about 4 minutes instead of 7.
-# Each writes its own log, printed whole when it ends, so the output is never interleaved.
+# Each layer run in the background writes its own log, printed whole when it ends, so the
+# output is never interleaved.
 logs="$(mktemp -d)"
 declare -A layer_of=()
 trap 'rm -rf "$logs"' EXIT
 # Background jobs of a script ignore Ctrl-C: pass it on, or they would run on unseen.
 trap 'kill -TERM "${!layer_of[@]}" 2>/dev/null; exit 130' INT TERM
 started=$SECONDS
-for layer in unit tools terraform ops rehearsal boot; do
-  node_modules/.bin/jest --passWithNoTests --selectProjects "$layer" "$@" >"$logs/$layer.log" 2>&1 &
+# start_layer <layer> [command prefix...]: runs the layer's jest in the background.
+start_layer() {
+  local layer="$1"
+  shift
+  "$@" node_modules/.bin/jest --passWithNoTests --selectProjects "$layer" "${jest_args[@]}" >"$logs/$layer.log" 2>&1 &
   layer_of[$!]="$layer"
   echo "started: $layer (pid $!)"
-done
+}
+jest_args=("$@")
+
+step "tests, timing-sensitive layers, with the unit layer at the lowest priority beside them"
+# The SIP and twin layers assert on SIP timers. Their files mostly wait on those timers (about
+# a tenth of a core each), so three run at a time, and the unit layer (pure computation: no
+# timer, no network, no disk to speak of) takes the idle cores at nice 19, which the kernel
+# hands back to Kamailio, SIPp and the rigs whenever they wake. Nothing else runs beside them.
+start_layer unit nice -n 19
 failed=()
+npx jest --passWithNoTests --maxWorkers=3 --selectProjects sip twin "$@" || failed+=(sip/twin)
+
+step "tests, tools, Terraform, deploy rehearsal, ops and boot layers (side by side)"
+# These assert on no timer, and several spend much of their time waiting (on the provider's
+# polling, on the boot's retries), so they share the two cores.
+for layer in tools terraform ops rehearsal boot; do
+  start_layer "$layer"
+done
 # Polled rather than `wait -n`, which in bash 5.2 loses jobs that end together ("no such job").
 while ((${#layer_of[@]} > 0)); do
   sleep 1

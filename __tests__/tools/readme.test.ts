@@ -33,16 +33,12 @@ describe("README commands", () => {
     expect(npmRuns.length).toBeGreaterThan(10);
   });
 
-  it.each(npmRuns.map((line) => [line]))("%s: the command exists and answers --help", async (line) => {
+  // That each command answers --help is commands.test.ts's to check, for every command at once.
+  it.each(npmRuns.map((line) => [line]))("%s: the command exists", async (line) => {
     const name = /npm run ([\w:-]+)/.exec(line)![1];
     expect(PACKAGE_SCRIPTS).toHaveProperty(name);
     const command = COMMANDS.find((c) => c.name === name);
     if (!command) return; // tooling (test, lint): npm runs it as written
-    const help = await invoke(command.program, ["--help"]);
-    expect({ code: help.code, usage: help.stdout.split("\n")[0] }).toEqual({
-      code: 0,
-      usage: expect.stringMatching(new RegExp(`^usage: npm run ${name}\\b`)),
-    });
     const args = /npm run [\w:-]+ -- (.*)$/.exec(line)?.[1]?.trim();
     if (SAFE.includes(name) && args && !/[<>]/.test(args)) {
       const real = await invoke(command.program, args.split(/\s+/));
