@@ -256,6 +256,19 @@ def _create_flow_logs_once(self):
             _flow_log_answers[key] = _create_flow_logs(self)
         return _flow_log_answers[key]
 FlowLogsResponse.create_flow_logs = _create_flow_logs_once
+# One request at a time. moto's server answers on a thread per request, but its in-memory
+# backends are plain dicts and lists with no locking, and the provider sends ten requests at
+# once. Under CPU load, rehearsals failed now and then with InvalidPermission.Duplicate on a
+# security group the same apply had just created; requests interleaving in those unlocked
+# models is the likely cause (inferred, not caught in the act). EC2 applies each call
+# atomically; so does the emulator now, at the cost of answering one call at a time.
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+_dispatch = DomainDispatcherApplication.__call__
+_one_request_at_a_time = threading.Lock()
+def _dispatch_alone(self, environ, start_response):
+    with _one_request_at_a_time:
+        return _dispatch(self, environ, start_response)
+DomainDispatcherApplication.__call__ = _dispatch_alone
 from moto.server import main
 main(["-H", "127.0.0.1", "-p", sys.argv[1]])
 `;
