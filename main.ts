@@ -10,7 +10,7 @@ import { checkNoStrandedLocalState } from "./stacks/state-guard";
 import { synthesizeChecked } from "./stacks/policy";
 import { SipProxyStack } from "./stacks/sip-proxy-stack";
 import { orphanedStackOutputs } from "./stacks/stack-outputs";
-import { reportFailedSynth, stackNamesOf, synthFailureLines } from "./stacks/synth-failure";
+import { reportFailedSynth, stackNamesOf, badInputLines } from "./stacks/synth-failure";
 
 /**
  * Builds one stack per environment; throws ConfigError before building anything (also when
@@ -57,7 +57,7 @@ if (require.main === module) {
       console.error(`warning: ${folder} belongs to no configured environment; see README "Removing an environment"`);
     }
   } catch (error) {
-    const lines = synthFailureLines(error);
+    const lines = badInputLines(error);
     if (!lines) throw error;
     reportFailedSynth(lines, outdir, stacks);
     process.exit(1);

@@ -100,12 +100,16 @@ function shownValue(value: unknown, isObject: boolean): string {
   return `\`${JSON.stringify(value).replace(/,/g, ", ").replace(/:/g, ": ")}\``;
 }
 
+/** Each field list's hints by path, built once per list (every error asks for one). */
+const hintsByPath = new WeakMap<readonly FieldEntry[], ReadonlyMap<string, string | undefined>>();
+
 /**
  * The fix for a field: its own hint, or its nearest documented parent's (`sip.port[0]` →
  * `sip.port` → `sip`).
  */
 export function hintIn(fields: readonly FieldEntry[], path: string): string | undefined {
-  const byPath = new Map(fields.map((f) => [f.path, f.doc?.hint]));
+  let byPath = hintsByPath.get(fields);
+  if (!byPath) hintsByPath.set(fields, (byPath = new Map(fields.map((f) => [f.path, f.doc?.hint]))));
   const normalized = path.replace(/\[\d+\]/g, "");
   for (let p = normalized; p; p = p.includes(".") ? p.slice(0, p.lastIndexOf(".")) : "") {
     const hint = byPath.get(p);

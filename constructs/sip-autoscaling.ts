@@ -94,7 +94,8 @@ export class SipAutoscaling extends Construct implements MonitoredProxies {
   readonly tlsTargetGroup?: LbTargetGroup;
   readonly group: AutoscalingGroup;
   readonly template: SipLaunchTemplate;
-  readonly writesDrainLines: boolean;
+  /** Every node drains: the constructor refuses node settings without a drain. */
+  readonly writesDrainLines = true;
   private readonly sizes: { readonly minSize: number; readonly maxSize: number };
 
   constructor(scope: Construct, id: string, props: SipAutoscalingProps) {
@@ -115,7 +116,6 @@ export class SipAutoscaling extends Construct implements MonitoredProxies {
       );
     }
     const drain = props.node.drain;
-    this.writesDrainLines = drain !== undefined;
     this.sizes = { minSize, maxSize };
     if (!drain)
       throw new ConstructError(this, "needs node.drain (config/drain.ts): instances must drain before they go");

@@ -5,7 +5,7 @@
 // sip.destinationTransport (UDP, TCP or TLS); --transport is the caller's leg (lab/lab-call.ts).
 import { parseEnvironment } from "../config/schema";
 import { labCall } from "../lab/lab-call";
-import { runCommand, UsageError, type CommandSpec, type ParsedCommand } from "./lib/cli";
+import { runCommand, type CommandSpec, type ParsedCommand } from "./lib/cli";
 
 const SPEC: CommandSpec = {
   command: "npm run lab",
@@ -15,18 +15,16 @@ const SPEC: CommandSpec = {
   options: {
     transport: {
       type: "string",
-      value: "udp|tcp",
-      description: "the caller's transport to the proxy (default udp); the destination's is the environment's",
+      choices: ["udp", "tcp"],
+      default: "udp",
+      description: "the caller's transport to the proxy; the destination's is the environment's",
     },
   },
   examples: ["npm run lab -- dev", "npm run lab -- staging --transport tcp"],
 };
 
 async function main({ values, environments: [chosen] }: ParsedCommand): Promise<number> {
-  const transport = (values.transport as string | undefined) ?? "udp";
-  if (transport !== "udp" && transport !== "tcp") {
-    throw new UsageError(`--transport must be udp or tcp, not "${transport}"`);
-  }
+  const transport = values.transport as "udp" | "tcp";
   const result = await labCall(parseEnvironment(chosen.input), { callerTransport: transport });
   return result.ok ? 0 : 1;
 }

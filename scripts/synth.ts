@@ -13,7 +13,7 @@ import { policySuppressions, synthesizeChecked } from "../stacks/policy";
 import { PROJECT_ROOT } from "./lib/terraform";
 import { environmentModule, loadEnvironmentFiles, runCommand, type CommandSpec, type ParsedCommand } from "./lib/cli";
 import { orphanedStackOutputs } from "../stacks/stack-outputs";
-import { reportFailedSynth, stackNamesOf, synthFailureLines } from "../stacks/synth-failure";
+import { reportFailedSynth, stackNamesOf, badInputLines } from "../stacks/synth-failure";
 import { resourceAddresses, type StackJson } from "./lib/stack-json";
 
 const SPEC: CommandSpec = {
@@ -76,7 +76,7 @@ function main({ values }: ParsedCommand): number {
     console.log(`${configs.length} environment(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return 0;
   } catch (error) {
-    const lines = synthFailureLines(error);
+    const lines = badInputLines(error);
     if (!lines) throw error;
     reportFailedSynth(lines, outdir, stacks);
     return 1;

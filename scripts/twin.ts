@@ -12,7 +12,7 @@ import type { ReplyPolicy } from "../lab/twin/edge";
 import { renderCallLadder, twinPartyNames } from "../lab/twin/ladder";
 import { TWIN_ADDRESSES, type NetworkTwin } from "../lab/twin/network";
 import { Rig } from "../lab/twin/rig";
-import { runCommand, UsageError, type CommandSpec, type ParsedCommand } from "./lib/cli";
+import { runCommand, type CommandSpec, type ParsedCommand } from "./lib/cli";
 
 const { sourceEdge, destinationEdge } = TWIN_ADDRESSES;
 
@@ -104,8 +104,9 @@ const SPEC: CommandSpec = {
   options: {
     replies: {
       type: "string",
-      value: "strict|symmetric",
-      description: "how the Twilio edge stand-ins answer: the Via port (strict, default) or the source port",
+      choices: ["strict", "symmetric"],
+      default: "strict",
+      description: "how the Twilio edge stand-ins answer: the Via port (strict) or the source port (symmetric)",
     },
   },
   examples: ["npm run twin -- staging", "npm run twin -- prod --replies symmetric"],
@@ -113,11 +114,7 @@ const SPEC: CommandSpec = {
 
 async function main({ values, environments: [chosen] }: ParsedCommand): Promise<number> {
   const input = chosen.input;
-  const replyValue = (values.replies as string | undefined) ?? "strict";
-  if (replyValue !== "strict" && replyValue !== "symmetric") {
-    throw new UsageError(`--replies must be strict or symmetric, not "${replyValue}"`);
-  }
-  const replies = replyValue as ReplyPolicy;
+  const replies = values.replies as ReplyPolicy;
   const cfg = parseEnvironment(input);
   preflight();
 

@@ -10,11 +10,11 @@ import { removeStackOutputs } from "./stack-outputs";
 import { StrandedStateError } from "./state-guard";
 
 /**
- * What to print for a synth that stopped on bad input (an environment, a construct's props,
- * the security policy, stranded local state); undefined for anything else, which is a bug
- * and keeps its stack trace.
+ * What to print for a run that stopped on bad input (an environment, a construct's props,
+ * the security policy, stranded local state): synth's and every command's (scripts/lib/cli.ts).
+ * Undefined for anything else, which is a bug and keeps its stack trace.
  */
-export function synthFailureLines(error: unknown): string[] | undefined {
+export function badInputLines(error: unknown): string[] | undefined {
   if (error instanceof PolicyViolationError) {
     return [
       ...error.violations.map((v) => v.message),

@@ -231,7 +231,18 @@ describe("SipSecurityGroup", () => {
 });
 
 describe("Vpc", () => {
-  it("GIVEN a private subnet in a zone without a public one, WHEN built, THEN it is refused (no NAT gateway there)", () => {
+  it.each([
+    [
+      "a private subnet in a zone without a public one",
+      { privateZone: "us-east-1b", natGateways: "single" as const },
+      /private subnet in us-east-1b has no public subnet for its NAT gateway/,
+    ],
+    [
+      "private subnets but no natGateways (the schema holds the default, not the construct)",
+      { privateZone: "us-east-1a", natGateways: undefined },
+      /private subnets need natGateways/,
+    ],
+  ])("GIVEN %s, WHEN built, THEN it is refused", (_, { privateZone, natGateways }, refused) => {
     expect(
       refusal(
         (s) =>
@@ -239,27 +250,12 @@ describe("Vpc", () => {
             namePrefix: "t",
             cidr: "10.0.0.0/16",
             publicSubnets: [{ availabilityZone: "us-east-1a", cidr: "10.0.0.0/20" }],
-            privateSubnets: [{ availabilityZone: "us-east-1b", cidr: "10.0.128.0/20" }],
-            natGateways: "single",
+            privateSubnets: [{ availabilityZone: privateZone, cidr: "10.0.128.0/20" }],
+            natGateways,
             protectAddresses: true,
           }),
       ),
-    ).toMatch(/private subnet in us-east-1b has no public subnet for its NAT gateway/);
-  });
-
-  it("GIVEN private subnets but no natGateways, WHEN built, THEN it is refused (the schema holds the default, not the construct)", () => {
-    expect(
-      refusal(
-        (s) =>
-          new Vpc(s, "vpc", {
-            namePrefix: "t",
-            cidr: "10.0.0.0/16",
-            publicSubnets: [{ availabilityZone: "us-east-1a", cidr: "10.0.0.0/20" }],
-            privateSubnets: [{ availabilityZone: "us-east-1a", cidr: "10.0.128.0/20" }],
-            protectAddresses: true,
-          }),
-      ),
-    ).toMatch(/private subnets need natGateways/);
+    ).toMatch(refused);
   });
 });
 

@@ -10,7 +10,7 @@ import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { ConstructError } from "../../constructs/construct-error";
 import { Vpc } from "../../constructs/vpc";
 import { PolicyChecks, PolicyViolationError, synthesizeChecked } from "../../stacks/policy";
-import { synthFailureLines } from "../../stacks/synth-failure";
+import { badInputLines } from "../../stacks/synth-failure";
 import { ReadableAddressStack } from "../../stacks/unique-addresses";
 import { EnvironmentFileError } from "../../config/config-error";
 
@@ -91,13 +91,13 @@ describe("errors by type", () => {
 describe("a failed synth", () => {
   it("prints bad input's own message, and leaves anything else (a bug) to its stack trace", () => {
     const construct = new ConstructError(new App(), "needs at least one public subnet");
-    expect(synthFailureLines(construct)).toEqual([
+    expect(badInputLines(construct)).toEqual([
       construct.message,
       "synth stopped: a construct was given props it cannot build",
     ]);
-    expect(synthFailureLines(new EnvironmentFileError("config/environments/x.ts", "cannot be loaded"))).toEqual([
+    expect(badInputLines(new EnvironmentFileError("config/environments/x.ts", "cannot be loaded"))).toEqual([
       "config/environments/x.ts: cannot be loaded",
     ]);
-    expect(synthFailureLines(new TypeError("undefined is not a function"))).toBeUndefined();
+    expect(badInputLines(new TypeError("undefined is not a function"))).toBeUndefined();
   });
 });

@@ -5,10 +5,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { EnvironmentFile } from "../../config/environments";
 import { EnvironmentFileError } from "../../config/config-error";
-import { ConfigError } from "../../config/schema";
-import { ConstructError } from "../../constructs/construct-error";
-import { PolicyViolationError } from "../../stacks/policy";
-import { StrandedStateError } from "../../stacks/state-guard";
+import { badInputLines } from "../../stacks/synth-failure";
 
 export interface OptionSpec {
   readonly type: "string" | "boolean";
@@ -16,6 +13,10 @@ export interface OptionSpec {
   /** Placeholder of a string option's value in the help, e.g. `<file.md>`. */
   readonly value?: string;
   readonly short?: string;
+  /** The values a string option accepts; anything else is a usage error naming them. */
+  readonly choices?: readonly string[];
+  /** A string option's value when it is not given (shown in the help). */
+  readonly default?: string;
 }
 
 export interface CommandSpec {
@@ -86,8 +87,9 @@ const positionalHelp = (spec: CommandSpec) =>
 
 function helpText(spec: CommandSpec, names: readonly string[]): string {
   const options = Object.entries(spec.options ?? {}).map(([name, o]) => {
-    const flag = `--${name}${o.type === "string" ? ` ${o.value ?? "<value>"}` : ""}`;
-    return `  ${flag.padEnd(28)} ${o.description}`;
+    const value = o.value ?? (o.choices ? o.choices.join("|") : "<value>");
+    const flag = `--${name}${o.type === "string" ? ` ${value}` : ""}`;
+    return `  ${flag.padEnd(28)} ${o.description}${o.default === undefined ? "" : ` (default ${o.default})`}`;
   });
   return [
     `usage: ${spec.command}${positionalHelp(spec) || spec.options ? " --" : ""}${positionalHelp(spec) ? ` ${positionalHelp(spec)}` : ""}${spec.options ? " [options]" : ""}`,
@@ -126,7 +128,15 @@ function parseCommand(spec: CommandSpec, argv: readonly string[]): ParsedCommand
     // node's messages name the option and what is wrong; the rest of them is advice for code.
     throw new UsageError((error as Error).message.split(". ")[0].replace(/\.$/, ""));
   }
-  const { values, positionals } = parsed;
+  const { positionals } = parsed;
+  const values: Record<string, string | boolean | undefined> = { ...parsed.values };
+  for (const [name, o] of Object.entries(spec.options ?? {})) {
+    values[name] ??= o.default;
+    const given = values[name];
+    if (o.choices && typeof given === "string" && !o.choices.includes(given)) {
+      throw new UsageError(`--${name} must be ${o.choices.join(" or ")}, not "${given}"`);
+    }
+  }
   if (!spec.environments) {
     const [min, max] = spec.argumentCount ?? (spec.arguments ? [1, 1] : [0, 0]);
     if (positionals.length < min) throw new UsageError(`expected ${spec.arguments}`);
@@ -172,21 +182,10 @@ export function runCommand(spec: CommandSpec, main: (args: ParsedCommand) => num
       console.error(`${spec.command}: ${error.message} (see --help)`);
       return 2;
     }
-    if (error instanceof PolicyViolationError) {
-      for (const violation of error.violations) console.error(violation.message);
-      console.error("stopped by the security policy (stacks/policy.ts): fix the violations above");
-      return 1;
-    }
-    if (
-      error instanceof ConfigError ||
-      error instanceof ConstructError ||
-      error instanceof StrandedStateError ||
-      error instanceof EnvironmentFileError
-    ) {
-      console.error(error.message);
-      return 1;
-    }
-    throw error;
+    const lines = badInputLines(error);
+    if (!lines) throw error;
+    for (const line of lines) console.error(line);
+    return 1;
   };
   let parsed: ParsedCommand | "help";
   try {

@@ -239,22 +239,20 @@ NetworkAclBackend.delete_network_acl_entry = _delete_entry_or_not_found
 # token per flow log and the SDK repeats a request whose answer it lost; moto 5.2.4 ignores
 # the token, so under load a repeat met its duplicate check (FlowLogAlreadyExists) and failed
 # a rehearsal that EC2 would have let through.
-import threading
 from moto.ec2.responses.flow_logs import FlowLogs as FlowLogsResponse
 _create_flow_logs = FlowLogsResponse.create_flow_logs
 _flow_log_answers = {}
-_flow_log_lock = threading.Lock()
 def _create_flow_logs_once(self):
+    # No lock of its own: the server answers one request at a time (below).
     token = self._get_param("ClientToken")
     if not token:
         return _create_flow_logs(self)
     key = (self.current_account, self.region, token)
-    with _flow_log_lock:
-        if key in _flow_log_answers:
-            print(f"CreateFlowLogs repeated with ClientToken {token}: answered as the first time (EC2 idempotency)", flush=True)
-        else:
-            _flow_log_answers[key] = _create_flow_logs(self)
-        return _flow_log_answers[key]
+    if key in _flow_log_answers:
+        print(f"CreateFlowLogs repeated with ClientToken {token}: answered as the first time (EC2 idempotency)", flush=True)
+    else:
+        _flow_log_answers[key] = _create_flow_logs(self)
+    return _flow_log_answers[key]
 FlowLogsResponse.create_flow_logs = _create_flow_logs_once
 # One request at a time. moto's server answers on a thread per request, but its in-memory
 # backends are plain dicts and lists with no locking, and the provider sends ten requests at
@@ -262,6 +260,7 @@ FlowLogsResponse.create_flow_logs = _create_flow_logs_once
 # security group the same apply had just created; requests interleaving in those unlocked
 # models is the likely cause (inferred, not caught in the act). EC2 applies each call
 # atomically; so does the emulator now, at the cost of answering one call at a time.
+import threading
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 _dispatch = DomainDispatcherApplication.__call__
 _one_request_at_a_time = threading.Lock()
