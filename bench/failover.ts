@@ -19,9 +19,9 @@ const SPEC: CommandSpec = {
     "Times how long a call takes to reach its final reply when the first destination is silent or failing, through the dev environment's real Kamailio in the lab, against the bound the config computes. Needs root.",
   readsEnvironments: true,
   options: {
-    runs: { type: "string", value: "<n>", description: "runs per case (default 3)" },
-    "transaction-ms": { type: "string", value: "<ms>", description: "sip.transactionTimeoutMs (default 1500)" },
-    "progress-ms": { type: "string", value: "<ms>", description: "sip.progressTimeoutMs (default 2500)" },
+    runs: { type: "string", value: "<n>", description: "runs per case", default: "3" },
+    "transaction-ms": { type: "string", value: "<ms>", description: "sip.transactionTimeoutMs", default: "1500" },
+    "progress-ms": { type: "string", value: "<ms>", description: "sip.progressTimeoutMs", default: "2500" },
   },
   examples: ["npm run bench:failover", "npm run bench:failover -- --runs 5"],
 };
@@ -31,7 +31,7 @@ let runs = 3;
 let cfg: ReturnType<typeof parseEnvironment>;
 
 function configure(given: Record<string, unknown>): void {
-  values = { runs: "3", "transaction-ms": "1500", "progress-ms": "2500", ...(given as Record<string, string>) };
+  values = given as Record<string, string>;
   runs = Number(values.runs);
   cfg = parseEnvironment({
     ...loadEnvironmentFiles().find((e) => e.input.name === "dev")!.input,

@@ -281,49 +281,50 @@ const SPEC: CommandSpec = {
     "SIP capacity benchmark: steps of SIPp call rates through the environment's real Kamailio in the lab; prints each step and the highest rate with no failed call, and writes bench/results/. Needs root.",
   readsEnvironments: true,
   options: {
-    env: { type: "string", value: "<environment>", description: "whose Kamailio settings (default dev)" },
-    transport: { type: "string", value: "udp|tcp", description: "default udp" },
-    rates: { type: "string", value: "<n,n,...>", description: "calls per second per step (default 250,...,8000)" },
-    seconds: { type: "string", value: "<n>", description: "seconds per step (default 20)" },
-    callers: { type: "string", value: "<n>", description: "SIPp callers (default: 1, 2 above 4000 calls/s)" },
+    env: { type: "string", value: "<environment>", description: "whose Kamailio settings", default: "dev" },
+    transport: { type: "string", choices: ["udp", "tcp"], description: "the callers' transport", default: "udp" },
+    rates: {
+      type: "string",
+      value: "<n,n,...>",
+      description: "calls per second per step",
+      default: "250,500,1000,2000,4000,8000",
+    },
+    seconds: { type: "string", value: "<n>", description: "seconds per step", default: "20" },
+    callers: {
+      type: "string",
+      value: "<n>",
+      description: "SIPp callers (0: 1, or 2 above 4000 calls/s)",
+      default: "0",
+    },
     "instance-memory-mb": {
       type: "string",
       value: "<n>",
-      description: "instance RAM the memory rule caps at (default 2048)",
+      description: "instance RAM the memory rule caps at",
+      default: "2048",
     },
     "peak-cps": { type: "string", value: "<n>", description: "sizes shared memory (default: the environment's)" },
     "log-level": { type: "string", value: "<level>", description: "default: the environment's" },
     children: { type: "string", value: "<n>", description: "workers per transport (default: the environment's)" },
     logging: {
       type: "string",
-      value: LOGGING.join("|"),
+      choices: LOGGING,
       description: "where SIPLOG lines go (journal is as deployed)",
+      default: "journal",
     },
   },
   examples: ["npm run bench:sip -- --rates 250,500 --seconds 10", "npm run bench:sip -- --env prod --transport tcp"],
 };
 
 async function main({ values: given }: ParsedCommand): Promise<number> {
-  const values = {
-    env: "dev",
-    transport: "udp",
-    rates: "250,500,1000,2000,4000,8000",
-    seconds: "20",
-    callers: "0",
-    "instance-memory-mb": "2048",
-    logging: "journal",
-    ...(given as Record<string, string | undefined>),
-  } as Record<string, string> & { "peak-cps"?: string; "log-level"?: string; children?: string };
+  // The spec's defaults fill every option but the three that default to the environment's.
+  const values = given as Record<string, string> & { "peak-cps"?: string; "log-level"?: string; children?: string };
   const logging = values.logging as Logging;
-  if (!LOGGING.includes(logging)) throw new UsageError(`--logging must be one of ${LOGGING.join(", ")}`);
   const files = loadEnvironmentFiles();
   const input = files.find((e) => e.input.name === values.env)?.input;
   if (!input) {
     throw new UsageError(`unknown environment "${values.env}"; known: ${files.map((e) => e.input.name).join(", ")}`);
   }
-  const transport = values.transport;
-  if (transport !== "udp" && transport !== "tcp")
-    throw new UsageError(`--transport must be udp or tcp, not "${transport}"`);
+  const transport = values.transport as "udp" | "tcp";
   const base = parseEnvironment(input);
   const peak = values["peak-cps"] ? Number(values["peak-cps"]) : base.sip.peakCallsPerSecond;
   const logLevel = (values["log-level"] ?? base.logLevel) as EnvironmentConfig["logLevel"];

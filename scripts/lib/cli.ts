@@ -131,7 +131,7 @@ function parseCommand(spec: CommandSpec, argv: readonly string[]): ParsedCommand
   const { positionals } = parsed;
   const values: Record<string, string | boolean | undefined> = { ...parsed.values };
   for (const [name, o] of Object.entries(spec.options ?? {})) {
-    values[name] ??= o.default;
+    if (values[name] === undefined && o.default !== undefined) values[name] = o.default;
     const given = values[name];
     if (o.choices && typeof given === "string" && !o.choices.includes(given)) {
       throw new UsageError(`--${name} must be ${o.choices.join(" or ")}, not "${given}"`);
